@@ -9,6 +9,7 @@ import json
 from typing import Any, Callable
 
 from .httpsd import Request, Response, status_response
+from .objstore import Objects, error_status
 from .supervisor import User
 
 try:
@@ -41,7 +42,7 @@ def version_info(version: str, git_commit: str, go_version: str, arch: str) -> d
 def make_api(store: Any, info: dict[str, str]) -> Callable[[Request, User], Response]:
     if _kubeapi is not None and hasattr(_kubeapi, "KubeAPI"):
         return _KubeAPIAdapter(_kubeapi.KubeAPI(store, info))
-    return _MiniAPI(info)
+    return _MiniAPI(info, store)
 
 
 class _KubeAPIAdapter:
@@ -56,15 +57,75 @@ class _KubeAPIAdapter:
 
 
 class _MiniAPI:
-    """Fallback: health endpoints and /version only."""
+    """Fallback: health endpoints, /version, and Node/Secret reads and writes (what the kubelet needs)."""
 
-    def __init__(self, info: dict[str, str]) -> None:
+    def __init__(self, info: dict[str, str], store: Any) -> None:
         self.info = info
+        self.objects = Objects(store)
 
     def __call__(self, req: Request, user: User) -> Response:
         if req.path in ("/readyz", "/livez", "/healthz"):
             return Response(200, {"Content-Type": "text/plain; charset=utf-8"}, b"ok")
         if req.path == "/version":
             return Response(200, {"Content-Type": "application/json"}, json.dumps(self.info, indent=2).encode())
+        parts = req.path.strip("/").split("/")
+        if parts[:3] == ["api", "v1", "nodes"]:
+            return self._nodes(req, parts[3:])
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) >= 5 and parts[4] == "secrets":
+            return self._secrets(req, parts[3], parts[5:])
+        return self._not_found()
+
+    def _nodes(self, req: Request, rest: list[str]) -> Response:
+        if not rest:
+            if req.method == "POST":
+                return self._write(self.objects.create, json.loads(req.body), 201)
+            items = self.objects.list("v1", "Node")
+            return _json_response(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": items})
+        if req.method == "GET":
+            obj = self.objects.get("v1", "Node", None, rest[0])
+            return _json_response(200, obj) if obj else _named_not_found("nodes", rest[0])
+        if req.method == "PUT":
+            return self._write(self.objects.update, json.loads(req.body), 200)
+        if req.method == "DELETE":
+            return _json_response(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}) \
+                if self.objects.delete("v1", "Node", None, rest[0]) else _named_not_found("nodes", rest[0])
+        return self._not_found()
+
+    def _secrets(self, req: Request, namespace: str, rest: list[str]) -> Response:
+        if rest and req.method == "GET":
+            obj = self.objects.get("v1", "Secret", namespace, rest[0])
+            return _json_response(200, obj) if obj else _named_not_found("secrets", rest[0])
+        if not rest and req.method == "GET":
+            items = self.objects.list("v1", "Secret", namespace)
+            return _json_response(200, {"kind": "SecretList", "apiVersion": "v1", "metadata": {}, "items": items})
+        if not rest and req.method == "POST":
+            doc = json.loads(req.body)
+            doc.setdefault("metadata", {})["namespace"] = namespace
+            return self._write(self.objects.create, doc, 201)
+        if rest and req.method == "DELETE":
+            return _json_response(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}) \
+                if self.objects.delete("v1", "Secret", namespace, rest[0]) else _named_not_found("secrets", rest[0])
+        return self._not_found()
+
+    @staticmethod
+    def _write(op: Callable[[dict], dict], doc: dict, code: int) -> Response:
+        try:
+            return _json_response(code, op(doc))
+        except Exception as exc:  # store errors carry an HTTP status
+            status = error_status(exc)
+            reason = {404: "NotFound", 409: "AlreadyExists"}.get(status, "InternalError")
+            return status_response(status, reason, str(exc))
+
+    @staticmethod
+    def _not_found() -> Response:
         return status_response(404, "NotFound", "the server could not find the requested resource",
                                {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]})
+
+
+def _json_response(code: int, doc: Any) -> Response:
+    return Response(code, {"Content-Type": "application/json"}, json.dumps(doc).encode())
+
+
+def _named_not_found(resource: str, name: str) -> Response:
+    return status_response(404, "NotFound", f'{resource} "{name}" not found',
+                           {"name": name, "kind": resource})

@@ -414,6 +414,8 @@ class Lifecycle:
 
     def __init__(self, objects: Objects, own_node: str, cluster_cidr: str = "10.42.0.0/16",
                  log: Callable[[str], None] | None = None) -> None:
+        # kube-controller-manager's --node-monitor-grace-period (40 s); tests may shorten it.
+        self.grace = dt.timedelta(seconds=float(os.environ.get("K3S_STANDIN_NODE_MONITOR_GRACE", "40")))
         self.objects = objects
         self.own_node = own_node
         self.cluster_cidr = ipaddress.ip_network(cluster_cidr, strict=False)
@@ -434,7 +436,7 @@ class Lifecycle:
         if ready is None or ready.get("status") == "Unknown":
             return
         beat = _parse_time(ready.get("lastHeartbeatTime"))
-        if beat is None or dt.datetime.now(dt.timezone.utc) - beat <= NODE_MONITOR_GRACE:
+        if beat is None or dt.datetime.now(dt.timezone.utc) - beat <= self.grace:
             return
         self.objects.mutate("v1", "Node", None, name, _mark_unknown)
         self.log(f"Node {name} became unreachable: Kubelet stopped posting node status.")

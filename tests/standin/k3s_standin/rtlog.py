@@ -62,6 +62,9 @@ def _emit(level: str, msg: str) -> None:
 def debug(msg: str) -> None:
     if debug_enabled:
         _emit("debug", msg)
+        return
+    if _log is not None and getattr(_log, "debug_enabled", lambda: False)():
+        _emit("debug", msg)
 
 
 def info(msg: str) -> None:
@@ -78,4 +81,17 @@ def error(msg: str) -> None:
 
 def fatal_line(msg: str) -> None:
     """Print a fatal-level line without exiting: ``run()`` functions return 1 to their caller."""
+    if _log is not None and hasattr(_log, "format_line"):
+        stream = getattr(_log, "_stream", None) or sys.stderr
+        with _lock:
+            stream.write(_log.format_line("fatal", msg) + "\n")
+            stream.flush()
+        return
     _emit("fatal", msg)
+
+
+def set_debug(enabled: bool) -> None:
+    global debug_enabled
+    debug_enabled = enabled
+    if _log is not None and hasattr(_log, "set_debug"):
+        _log.set_debug(enabled)

@@ -39,6 +39,14 @@ class FatalError(Exception):
 
 def build_info() -> dict[str, str]:
     """Version data from the CLI engineer's buildinfo module or the payload's _build.json."""
+    try:
+        from . import buildinfo  # the CLI engineer's module
+
+        data = buildinfo.get()
+        return {"version": data.version, "git_commit": data.git_commit, "go_version": data.go_version,
+                "arch": data.arch}
+    except (ImportError, AttributeError):
+        pass
     info = {"version": nodes.K3S_VERSION_DEFAULT, "git_commit": "00000000", "go_version": "go1.24.11",
             "arch": nodes.go_arch()}
     build_file = Path(__file__).with_name("_build.json")
@@ -624,7 +632,7 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
     """``k3s server``; returns the process exit code."""
     stop = stop or threading.Event()
     install_signal_handlers(stop)
-    rtlog.debug_enabled = bool(_get(flags, "debug", False))
+    rtlog.set_debug(bool(_get(flags, "debug", False)))
     server: Server | None = None
     try:
         cfg = config_from_flags(flags, argv)
