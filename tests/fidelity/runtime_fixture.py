@@ -226,3 +226,107 @@ def in_process(module: Any, command: str, root: Path, values: dict[str, Any]) ->
             os.environ.pop("K3S_STANDIN_ROOT", None)
         else:
             os.environ["K3S_STANDIN_ROOT"] = old
+
+
+# --- sd_notify receiver ---------------------------------------------------------------------------------------
+
+class NotifyListener:
+    """An abstract-namespace datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, on_ready: Any = None) -> None:
+        self.name = f"@k3s-standin-test-{os.getpid()}-{id(self)}"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + self.name[1:])
+        self.messages: list[str] = []
+        self.on_ready = on_ready
+        self.ready_check: Any = None
+        self.ready = threading.Event()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            text = data.decode()
+            if "READY=1" in text and self.on_ready is not None:
+                # Probe the API at the moment the notification arrives.
+                self.ready_check = self.on_ready()
+            self.messages.append(text)
+            if "READY=1" in text:
+                self.ready.set()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class RunningServer:
+    root: Path
+    port: int
+    proc: Proc
+    notify: NotifyListener | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return data_dir(self.root)
+
+    def token(self) -> str:
+        return (self.data_dir / "server/token").read_text().strip()
+
+    def admin(self) -> ssl.SSLContext:
+        return admin_context(self.root)
+
+
+def start_server(root: Path, values: dict[str, Any] | None = None, env_extra: dict[str, str] | None = None,
+                 notify: bool = True, wait: bool = True, name: str = "k3s") -> RunningServer:
+    port = int((values or {}).get("https-listen-port") or free_port())
+    merged = {"https-listen-port": port, **(values or {})}
+    listener = None
+    extra = dict(env_extra or {})
+    if notify:
+        listener = NotifyListener()
+        extra["NOTIFY_SOCKET"] = listener.name
+        listener.on_ready = lambda: _probe_readyz(root, port)
+    proc = start("server", root, merged, env_for(root, **extra), name=name)
+    server = RunningServer(root, port, proc, listener)
+    if wait:
+        proc.wait_log("k3s is up and running", 60)
+    return server
+
+
+def _probe_readyz(root: Path, port: int) -> int:
+    try:
+        return request(f"https://127.0.0.1:{port}/readyz", admin_context(root), timeout=5).status
+    except Exception as exc:  # report rather than raise in the listener thread
+        return -1 if exc else -1
+
+
+def start_agent(root: Path, server: RunningServer, values: dict[str, Any] | None = None,
+                env_extra: dict[str, str] | None = None, name: str = "agent") -> Proc:
+    merged = {"server": server.url, "token": server.token(), **(values or {})}
+    return start("agent", root, merged, env_for(root, **(env_extra or {})), name=name)
+
+
+def api_get(server: RunningServer, path: str) -> HttpResult:
+    return request(server.url + path, server.admin())
+
+
+def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def kubeapi_available() -> bool:
+    return (STANDIN_SRC / "k3s_standin" / "kubeapi.py").exists()

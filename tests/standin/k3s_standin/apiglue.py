@@ -66,7 +66,7 @@ class _MiniAPI:
     def __call__(self, req: Request, user: User) -> Response:
         if req.path in ("/readyz", "/livez", "/healthz"):
             return Response(200, {"Content-Type": "text/plain; charset=utf-8"}, b"ok")
-        if req.path == "/version":
+        if req.path in ("/version", "/version/"):
             return Response(200, {"Content-Type": "application/json"}, json.dumps(self.info, indent=2).encode())
         parts = req.path.strip("/").split("/")
         if parts[:3] == ["api", "v1", "nodes"]:
