@@ -351,8 +351,8 @@ class Removed:
     volumes: list[str]
 
 
-def project_resources(kind: str, run_id: str | None) -> list[str]:
-    """Names of the project's containers/networks/volumes, of one run or all runs."""
+def project_resources(kind: str, run_id: str | None, name_prefix: str = "") -> list[str]:
+    """Names of the project's containers/networks/volumes, of one run (or all), optionally by prefix."""
     commands = {
         "container": ("ps", "--all", "--format", "json"),
         "network": ("network", "ls", "--format", "json"),
@@ -365,19 +365,21 @@ def project_resources(kind: str, run_id: str | None) -> list[str]:
         if run_id is not None and item_labels.get(RUN_LABEL) != run_id:
             continue
         name = item.get("Names") or item.get("Name") or item.get("name")
-        names.append(name[0] if isinstance(name, list) else str(name))
+        name = name[0] if isinstance(name, list) else str(name)
+        if name.startswith(name_prefix):
+            names.append(name)
     return sorted(names)
 
 
-def remove_project_resources(run_id: str | None = None) -> Removed:
+def remove_project_resources(run_id: str | None = None, name_prefix: str = "") -> Removed:
     """Remove every container, then network and volume, the project made (or one run made)."""
-    containers = project_resources("container", run_id)
+    containers = project_resources("container", run_id, name_prefix)
     if containers:
         podman("rm", "--force", "--time", "0", *containers)
-    networks = project_resources("network", run_id)
+    networks = project_resources("network", run_id, name_prefix)
     for network in networks:
         podman("network", "rm", "--force", network, check=False)
-    volumes = project_resources("volume", run_id)
+    volumes = project_resources("volume", run_id, name_prefix)
     if volumes:
         podman("volume", "rm", "--force", *volumes)
     return Removed(containers, networks, volumes)
