@@ -226,12 +226,15 @@ class HTTPSServer(socketserver.ThreadingMixIn, HTTPServer):
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
                                   name="https-listener", daemon=True)
+        self._serving = True
         thread.start()
         return thread
 
     def stop(self) -> None:
         self.stopping.set()
-        self.shutdown()
+        if getattr(self, "_serving", False):
+            self.shutdown()  # blocks until serve_forever returns, so only when it was started
+            self._serving = False
         self.server_close()
         with self._conns_lock:
             conns = list(self._conns)
