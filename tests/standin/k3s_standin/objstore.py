@@ -122,10 +122,13 @@ class MemoryStore:
         return copy.deepcopy(obj)
 
 
-def open_store(state_file: Path) -> Any:
+def open_store(state_file: Path, root_ca_pem: str | None = None) -> Any:
     """The API engineer's Store when available, else the fallback."""
     if _store is not None and hasattr(_store, "Store"):
-        return _store.Store(state_file)
+        try:
+            return _store.Store(state_file, root_ca_pem=root_ca_pem)
+        except TypeError:  # an older Store signature
+            return _store.Store(state_file)
     return MemoryStore(state_file)
 
 
@@ -157,7 +160,17 @@ class Objects:
         return self.backend.create(obj)
 
     def update(self, obj: dict) -> dict:
-        return self.backend.update(obj)
+        """Write spec/metadata and, when it changed, status (through the status subresource, which a
+        real API server requires: a plain update ignores status for most kinds)."""
+        updated = self.backend.update(obj)
+        if "status" in obj and updated.get("status") != obj.get("status"):
+            retry = dict(updated)
+            retry["status"] = obj["status"]
+            try:
+                updated = self.backend.update(retry, subresource="status")
+            except TypeError:  # the fallback store keeps status on plain updates
+                updated = self.backend.update(retry)
+        return updated
 
     def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> bool:
         try:

@@ -431,7 +431,7 @@ class Server:
 
     def _open_store(self) -> None:
         state = self.cfg.server_dir / "db" / ("etcd" if self.etcd else "") / "standin-store.json"
-        self.store = open_store(state)
+        self.store = open_store(state, (self.cfg.server_dir / "tls" / "server-ca.crt").read_text())
         self.objects = Objects(self.store)
         self.passwords = nodes.NodePasswords(self.objects)
 
