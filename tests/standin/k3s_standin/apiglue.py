@@ -39,9 +39,16 @@ def version_info(version: str, git_commit: str, go_version: str, arch: str) -> d
     }
 
 
-def make_api(store: Any, info: dict[str, str]) -> Callable[[Request, User], Response]:
+def make_api(store: Any, info: dict[str, str], server_address: str = "") -> Callable[[Request, User], Response]:
+    """The request handler behind the supervisor. Authentication happens before it (anonymous requests
+    never reach it: K3s runs kube-apiserver with --anonymous-auth=false)."""
     if _kubeapi is not None and hasattr(_kubeapi, "KubeAPI"):
-        return _KubeAPIAdapter(_kubeapi.KubeAPI(store, info))
+        try:
+            api = _kubeapi.KubeAPI(store, info, server_address=server_address) if server_address \
+                else _kubeapi.KubeAPI(store, info)
+        except TypeError:
+            api = _kubeapi.KubeAPI(store, info)
+        return _KubeAPIAdapter(api)
     return _MiniAPI(info, store)
 
 

@@ -385,6 +385,7 @@ class Server:
         self.pause = airgap.PauseImageChecker(cfg.agent_dir / "images", cfg.pause_image, _proc_net())
         self.own_node_registered = False
         self.addons: Any = None
+        self._addon_tick: Any = None
 
     # startup steps, in K3s' order
     def prepare(self) -> None:
@@ -450,7 +451,8 @@ class Server:
             bootstrap_data=self._bootstrap_data if self.etcd else None,
         )
         api = apiglue.make_api(self.store, apiglue.version_info(
-            self.info["version"], self.info["git_commit"], self.info["go_version"], self.info["arch"]))
+            self.info["version"], self.info["git_commit"], self.info["go_version"], self.info["arch"]),
+            f"{cfg.advertise_address}:{cfg.port}")
         sup = supervisor.Supervisor(self.control, supervisor.Authenticator(cfg.server_dir / "cred" / "passwd",
                                                                            lambda: self.objects),
                                     lambda: self.objects, api, lambda: self.passwords)
@@ -519,6 +521,11 @@ class Server:
         threading.Thread(target=self._core_loop, name="core", daemon=True).start()
 
     def _start_addons(self) -> None:
+        """Start the API engineer's AddonController (addons.py) when present.
+
+        Its constructor is matched by parameter names, since the module is written concurrently; the
+        controller stages the packaged manifests (skipping --disable'd ones) and applies the directory.
+        """
         try:
             from . import addons  # type: ignore[attr-defined]
         except ImportError:
@@ -526,10 +533,28 @@ class Server:
         controller = getattr(addons, "AddonController", None)
         if controller is None:
             return
+        known = {
+            "store": self.store, "manifests_dir": self.cfg.server_dir / "manifests",
+            "directory": self.cfg.server_dir / "manifests", "data_dir": paths.host(self.cfg.data_dir),
+            "server_dir": self.cfg.server_dir, "disable": list(self.cfg.disable),
+            "disabled": list(self.cfg.disable), "skip": list(self.cfg.disable), "log": rtlog,
+        }
         try:
-            self.addons = controller(self.store, self.cfg.server_dir / "manifests", self.cfg.disable)
-        except TypeError as exc:
+            import inspect
+
+            params = inspect.signature(controller).parameters
+            kwargs = {name: known[name] for name in params if name in known}
+            self.addons = controller(**kwargs)
+            for method in ("run_once", "sync", "tick"):
+                if hasattr(self.addons, method):
+                    self._addon_tick = getattr(self.addons, method)  # called every 15 s by _core_loop
+                    break
+            else:
+                if hasattr(self.addons, "start"):
+                    self.addons.start()  # a controller with its own 15 s loop
+        except (TypeError, ValueError) as exc:
             rtlog.warning(f"Addon controller not started: {exc}")
+            self.addons = None
 
     def _core_loop(self) -> None:
         assert self.objects is not None
@@ -544,8 +569,8 @@ class Server:
                 if now >= next_life:
                     lifecycle.tick()
                     next_life = now + LIFECYCLE_SECONDS
-                if now >= next_addon and self.addons is not None:
-                    getattr(self.addons, "tick", getattr(self.addons, "sync", lambda: None))()
+                if now >= next_addon and self.addons is not None and self._addon_tick is not None:
+                    self._addon_tick()
                     next_addon = now + ADDON_SECONDS
             except Exception as exc:  # keep controllers alive like K3s' retrying loops do
                 rtlog.error(f"Failed to run controllers: {exc}")
