@@ -5,7 +5,6 @@ import socket
 import stat
 from pathlib import Path
 
-import pytest
 
 import runtime_fixture as rf
 

@@ -5,7 +5,6 @@ import base64
 import contextlib
 import io
 import time
-from pathlib import Path
 
 import pytest
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import paths
 from .objstore import Objects, now_rfc3339
 
 K3S_VERSION_DEFAULT = "v1.34.3+k3s1"

@@ -179,6 +179,8 @@ def serving_sans(cfg: ServerConfig) -> tuple[list[str], list[str]]:
     ips = ["127.0.0.1", "::1", SERVICE_IP] + cfg.node_ips + cfg.external_ips
     if cfg.advertise_address:
         ips.append(cfg.advertise_address)
+    if cfg.bind_address and cfg.bind_address not in ("0.0.0.0", "::"):
+        ips.append(cfg.bind_address)
     for san in cfg.tls_sans:
         (ips if _is_ip(san) else dns).append(san)
     return dns, ips
@@ -610,7 +612,7 @@ class Server:
         tls = self.pki.tls_dir
         ctx = ssl.create_default_context(cafile=str(tls / "server-ca.crt"))
         ctx.load_cert_chain(str(tls / "client-admin.crt"), str(tls / "client-admin.key"))
-        url = f"https://127.0.0.1:{self.cfg.port}/readyz"
+        url = f"{local_url(self.cfg)}/readyz"  # the address the kubeconfig uses
         while not self.stop.is_set():
             try:
                 with urllib.request.urlopen(url, context=ctx, timeout=5) as resp:
