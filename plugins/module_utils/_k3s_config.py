@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check K3s config files (config.yaml + config.yaml.d/*.yaml) the way K3s will read them.
 
 K3s turns every key into `--<key>=<value>` for its CLI parser (config_file_rules.md §3-9): keys are

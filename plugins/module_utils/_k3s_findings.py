@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Collects problems and warnings while the K3s settings of one host are checked.
 
 Private to edgefleet.k3s. Pure Python (3.8+): imported on the controller by the k3s_validate action,

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Node labels and taints a K3s node registers itself with (`node-label`, `node-taint`).
 
 K3s hands them to its embedded kubelet (`--node-labels`, `--register-with-taints`), which refuses to

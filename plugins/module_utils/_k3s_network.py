@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pod and service ranges of a K3s cluster: parseable as K3s parses them, disjoint, clear of the host.
 
 A pod or service range that overlaps a network the host is attached to makes that network unreachable

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shape of K3s join tokens (join_protocol.md §1), checked without ever repeating the secret.
 
 The collection writes a token only into a 0600 file that K3s reads with --token-file, so any

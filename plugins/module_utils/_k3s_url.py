@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The URL a joining node uses to reach a K3s server, normalised to `https://<host>:<port>`.
 
 K3s only accepts https and trims one trailing '/' (join_protocol.md §2 step 5). Users write the

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Entry point of the edgefleet.k3s.k3s_validate checks: argument spec, run every check, shape the result.
 
 Runs on the controller inside the k3s_validate action plugin (no connection to the host). The module

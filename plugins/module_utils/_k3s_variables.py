@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Find variables that look like ours but that no role reads: typos and leftovers.
 
 Ansible silently ignores a variable nobody reads, so `k3s_verison: v1.33.5+k3s1` in group_vars

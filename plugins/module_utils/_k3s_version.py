@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """K3s release tags: `v<major>.<minor>.<patch>[-rcN]+k3s<N>` (release_artifacts.md §1).
 
 Private to edgefleet.k3s. Pure Python (3.8+); see _k3s_findings.py for where it runs.

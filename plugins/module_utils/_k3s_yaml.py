@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgefleet maintainers
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write a K3s config mapping as YAML that K3s (gopkg.in/yaml.v2, YAML 1.1) reads back unchanged.
 
 YAML 1.1 turns many plain words into other types (yes/no/on/off, 0644, 1_000, 0x10, ~, 1e3), so every
