@@ -29,6 +29,12 @@ def default_config(root: Path, text: str) -> Path:
     return write(root / "etc/rancher/k3s/config.yaml", text)
 
 
+def shown(argv: list[str], env: dict[str, str]) -> str:
+    found = find_config_file(argv, env)
+    assert found is not None
+    return found.shown
+
+
 def args_of(text: str, tmp_path: Path) -> list[str]:
     config = write(tmp_path / "c.yaml", text)
     result = read_config_args(ConfigPath(str(config), config))
@@ -50,8 +56,8 @@ def test_default_path_goes_through_the_simulated_root(root: Path) -> None:
 def test_env_beats_config_flag_beats_default(root: Path) -> None:
     """§1: K3S_CONFIG_FILE beats --config/-c, which beats the default; an empty env var is ignored."""
     argv = ["k3s", "server", "--config", "/from/flag.yaml"]
-    assert find_config_file(argv, {"K3S_CONFIG_FILE": "/from/env.yaml"}).shown == "/from/env.yaml"
-    assert find_config_file(argv, {"K3S_CONFIG_FILE": ""}).shown == "/from/flag.yaml"
+    assert shown(argv, {"K3S_CONFIG_FILE": "/from/env.yaml"}) == "/from/env.yaml"
+    assert shown(argv, {"K3S_CONFIG_FILE": ""}) == "/from/flag.yaml"
 
 
 @pytest.mark.parametrize("argv", [
@@ -61,7 +67,7 @@ def test_env_beats_config_flag_beats_default(root: Path) -> None:
 ])
 def test_config_flag_forms_anywhere_in_argv(argv: list[str]) -> None:
     """§1: `--config VALUE`, `--config=VALUE`, `-c VALUE`, `-c=VALUE`, searched in the whole argv."""
-    assert find_config_file(argv, {}).shown == "/x.yaml"
+    assert shown(argv, {}) == "/x.yaml"
 
 
 def test_config_flag_without_value_means_no_file() -> None:
@@ -77,7 +83,7 @@ def test_dropins_order_and_filter(tmp_path: Path) -> None:
         write(dropins / name, f"node-label+: [{name}]\n")
     (dropins / "sub.yaml").mkdir()
     write(dropins / "sub.yaml" / "inner.yaml", "node-label+: [inner]\n")
-    files = configfile.config_files(ConfigPath(str(base), base))
+    files = configfile.config_files(ConfigPath(str(base), base)) or []
     assert [Path(f.shown).name for f in files] == ["config.yaml", ".hidden.yaml", "10-a.Yaml", "9-z.yml",
                                                   "B.YML", "b.yaml"]
     assert read_config_args(ConfigPath(str(base), base)) == [

@@ -295,10 +295,12 @@ def test_server_only_flags_are_unknown_to_agent() -> None:
     """§10: every server-only flag (hidden ones included) is `flag provided but not defined` for agent."""
     server_only = flags.server_only_flags()
     assert len(server_only) == 79
+    server = flags.command_spec("server")
     for name in server_only:
         assert usage_error("agent", [f"--{name}=1"]) == f"flag provided but not defined: -{name}", name
-        parse("server", [f"--{name}=1"] if flags.command_spec("server").lookup(name).type != "duration"
-              else [f"--{name}=1s"], {})
+        spec = server.lookup(name)
+        assert spec is not None, name
+        parse("server", [f"--{name}=1s" if spec.type == "duration" else f"--{name}=1"], {})
 
 
 def test_agent_only_flag_is_unknown_to_server() -> None:

@@ -218,12 +218,16 @@ def _go_float(text: str) -> float | None:
 
 
 def _resolve_number(text: str) -> tuple[str, Any] | None:
+    # yaml.v2 drops every underscore, then tries Go's ParseInt and ParseUint with base detection.
     plain = text.replace("_", "")
-    for parse in (lambda s: go_parse_int(s, 0, 64), lambda s: go_parse_uint(s, 0, 64)):
-        try:
-            return INT_TAG, parse(plain)
-        except NumError:
-            pass
+    try:
+        return INT_TAG, go_parse_int(plain, 0, 64)
+    except NumError:
+        pass
+    try:
+        return INT_TAG, go_parse_uint(plain, 0, 64)
+    except NumError:
+        pass
     if _YAML_STYLE_FLOAT.match(plain):
         number = _go_float(plain)
         if number is not None:

@@ -413,7 +413,8 @@ def _spec_from_json(entry: Mapping[str, Any]) -> FlagSpec:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    table: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return table
 
 
 @lru_cache(maxsize=None)
