@@ -202,6 +202,8 @@ class App:
             return int(load_module("check_config").run(rest))
         if name in UNSUPPORTED:
             log.fatal(f"Error: {self.program} {name} is not supported by the K3s stand-in")
+        # The reference says nothing about unknown commands: this is urfave/cli v2's root help action
+        # (ShowCommandHelp -> cli.Exit("No help topic for ...", 3), printed on stderr by HandleExitCoder).
         raise HelpExit(f"No help topic for '{name}'", 3)
 
     # -- parsing and errors --------------------------------------------------------------------------------
