@@ -478,9 +478,13 @@ def apply(live: dict[str, Any], config: dict[str, Any], rtype: T, managers: list
 
     merged = merge(live, config, rtype)
     owned: set[Path] = set().union(*(m.fields for m in managers))
-    for path in sorted(last_set - owned, key=len, reverse=True):
-        if not _owned_or_ancestor(path, owned):
-            remove_path(merged, path, rtype)
+    removed: list[Path] = []
+    # Shortest first: a list item goes as a whole (its key fields must not be removed before it).
+    for path in sorted(last_set - owned, key=len):
+        if any(path[:len(r)] == r for r in removed) or _owned_or_ancestor(path, owned):
+            continue
+        remove_path(merged, path, rtype)
+        removed.append(path)
     drop_empty_containers(merged, live)
 
     comparison = compare(live, merged, rtype)
