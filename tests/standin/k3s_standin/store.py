@@ -290,8 +290,8 @@ class Store:
     def _record(self, rtype: ResourceType, event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         """Assign the next resourceVersion, store, index, log the watch event, persist, wake watchers."""
         self._rv += 1
-        meta = obj["metadata"]
-        meta["resourceVersion"] = str(self._rv)
+        obj["metadata"]["resourceVersion"] = str(self._rv)
+        meta = obj["metadata"] = _order_metadata(obj["metadata"])
         key = self._key(rtype, meta.get("namespace"), meta["name"])
         if event == "DELETED":
             self._bucket(rtype).pop(key, None)

@@ -1,0 +1,186 @@
+"""Decoding of `application/vnd.kubernetes.protobuf` request bodies.
+
+kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount|role|rolebinding|
+clusterrole|clusterrolebinding`) send protobuf, not JSON, and a real apiserver accepts both.  The stand-in
+decodes those kinds (field numbers of k8s.io/api's generated.proto) into the JSON form the rest of the API
+works with; responses stay JSON, which the same clients also accept.  Other kinds in protobuf get 415.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+MAGIC = b"k8s\x00"
+CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
+
+
+class ProtobufError(ValueError):
+    pass
+
+
+# A schema maps field number -> (JSON name, kind, sub-schema).  Kinds: str, bytes (base64 in JSON), int, bool,
+# msg, time (metav1.Time), raw (FieldsV1: JSON bytes), map_ss / map_sb (map<string,string|bytes>); a "[]"
+# suffix marks repeated fields.
+Schema = dict[int, tuple[str, str, Any]]
+
+TIME: Schema = {1: ("seconds", "int", None), 2: ("nanos", "int", None)}
+OWNER_REFERENCE: Schema = {1: ("kind", "str", None), 3: ("name", "str", None), 4: ("uid", "str", None),
+                           5: ("apiVersion", "str", None), 6: ("controller", "bool", None),
+                           7: ("blockOwnerDeletion", "bool", None)}
+MANAGED_FIELDS: Schema = {1: ("manager", "str", None), 2: ("operation", "str", None), 3: ("apiVersion", "str", None),
+                          4: ("time", "time", None), 6: ("fieldsType", "str", None), 7: ("fieldsV1", "raw", None),
+                          8: ("subresource", "str", None)}
+OBJECT_META: Schema = {
+    1: ("name", "str", None), 2: ("generateName", "str", None), 3: ("namespace", "str", None),
+    4: ("selfLink", "str", None), 5: ("uid", "str", None), 6: ("resourceVersion", "str", None),
+    7: ("generation", "int", None), 8: ("creationTimestamp", "time", None), 9: ("deletionTimestamp", "time", None),
+    10: ("deletionGracePeriodSeconds", "int", None), 11: ("labels", "map_ss", None),
+    12: ("annotations", "map_ss", None), 13: ("ownerReferences", "msg[]", OWNER_REFERENCE),
+    14: ("finalizers", "str[]", None), 17: ("managedFields", "msg[]", MANAGED_FIELDS),
+}
+OBJECT_REFERENCE: Schema = {1: ("kind", "str", None), 2: ("namespace", "str", None), 3: ("name", "str", None),
+                            4: ("uid", "str", None), 5: ("apiVersion", "str", None),
+                            6: ("resourceVersion", "str", None), 7: ("fieldPath", "str", None)}
+LOCAL_OBJECT_REFERENCE: Schema = {1: ("name", "str", None)}
+POLICY_RULE: Schema = {1: ("verbs", "str[]", None), 2: ("apiGroups", "str[]", None), 3: ("resources", "str[]", None),
+                       4: ("resourceNames", "str[]", None), 5: ("nonResourceURLs", "str[]", None)}
+SUBJECT: Schema = {1: ("kind", "str", None), 2: ("apiGroup", "str", None), 3: ("name", "str", None),
+                   4: ("namespace", "str", None)}
+ROLE_REF: Schema = {1: ("apiGroup", "str", None), 2: ("kind", "str", None), 3: ("name", "str", None)}
+LABEL_SELECTOR_REQ: Schema = {1: ("key", "str", None), 2: ("operator", "str", None), 3: ("values", "str[]", None)}
+LABEL_SELECTOR: Schema = {1: ("matchLabels", "map_ss", None), 2: ("matchExpressions", "msg[]", LABEL_SELECTOR_REQ)}
+
+KINDS: dict[tuple[str, str], Schema] = {
+    ("v1", "Namespace"): {1: ("metadata", "msg", OBJECT_META),
+                          2: ("spec", "msg", {1: ("finalizers", "str[]", None)}),
+                          3: ("status", "msg", {1: ("phase", "str", None)})},
+    ("v1", "ConfigMap"): {1: ("metadata", "msg", OBJECT_META), 2: ("data", "map_ss", None),
+                          3: ("binaryData", "map_sb", None), 4: ("immutable", "bool", None)},
+    ("v1", "Secret"): {1: ("metadata", "msg", OBJECT_META), 2: ("data", "map_sb", None), 3: ("type", "str", None),
+                       4: ("stringData", "map_ss", None), 5: ("immutable", "bool", None)},
+    ("v1", "ServiceAccount"): {1: ("metadata", "msg", OBJECT_META), 2: ("secrets", "msg[]", OBJECT_REFERENCE),
+                               3: ("imagePullSecrets", "msg[]", LOCAL_OBJECT_REFERENCE),
+                               4: ("automountServiceAccountToken", "bool", None)},
+    ("rbac.authorization.k8s.io/v1", "Role"): {1: ("metadata", "msg", OBJECT_META),
+                                               2: ("rules", "msg[]", POLICY_RULE)},
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
+        1: ("metadata", "msg", OBJECT_META), 2: ("rules", "msg[]", POLICY_RULE),
+        3: ("aggregationRule", "msg", {1: ("clusterRoleSelectors", "msg[]", LABEL_SELECTOR)})},
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): {1: ("metadata", "msg", OBJECT_META),
+                                                      2: ("subjects", "msg[]", SUBJECT), 3: ("roleRef", "msg", ROLE_REF)},
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): {1: ("metadata", "msg", OBJECT_META),
+                                                             2: ("subjects", "msg[]", SUBJECT),
+                                                             3: ("roleRef", "msg", ROLE_REF)},
+}
+UNKNOWN: Schema = {1: ("typeMeta", "msg", {1: ("apiVersion", "str", None), 2: ("kind", "str", None)}),
+                   2: ("raw", "bytes_raw", None), 3: ("contentEncoding", "str", None), 4: ("contentType", "str", None)}
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    shift = result = 0
+    while True:
+        if pos >= len(data):
+            raise ProtobufError("unexpected EOF")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(data: bytes) -> list[tuple[int, int, Any]]:
+    """(field number, wire type, value) triples; value is an int or bytes."""
+    out: list[tuple[int, int, Any]] = []
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 2:
+            length, pos = _varint(data, pos)
+            value, pos = data[pos:pos + length], pos + length
+        elif wire == 1:
+            value, pos = data[pos:pos + 8], pos + 8
+        elif wire == 5:
+            value, pos = data[pos:pos + 4], pos + 4
+        else:
+            raise ProtobufError(f"unsupported wire type {wire}")
+        out.append((number, wire, value))
+    return out
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _time(data: bytes) -> str | None:
+    parts = decode_message(data, TIME)
+    seconds = int(parts.get("seconds", 0))
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _map_entry(data: bytes, binary: bool) -> tuple[str, str]:
+    key, value = "", b""
+    for number, _wire, raw in _fields(data):
+        if number == 1:
+            key = raw.decode()
+        elif number == 2:
+            value = raw
+    return key, base64.b64encode(value).decode() if binary else value.decode()
+
+
+def decode_message(data: bytes, schema: Schema) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for number, _wire, raw in _fields(data):
+        if number not in schema:
+            continue
+        name, kind, sub = schema[number]
+        repeated = kind.endswith("[]")
+        base = kind[:-2] if repeated else kind
+        if base == "str":
+            value: Any = raw.decode()
+        elif base == "bytes_raw":
+            value = raw
+        elif base == "int":
+            value = _signed(raw)
+        elif base == "bool":
+            value = bool(raw)
+        elif base == "msg":
+            value = decode_message(raw, sub)
+        elif base == "time":
+            value = _time(raw)
+        elif base == "raw":
+            inner = decode_message(raw, {1: ("raw", "bytes_raw", None)}).get("raw", b"{}")
+            value = json.loads(inner or b"{}")
+        elif base in ("map_ss", "map_sb"):
+            key, entry = _map_entry(raw, base == "map_sb")
+            out.setdefault(name, {})[key] = entry
+            continue
+        else:
+            continue
+        if repeated:
+            out.setdefault(name, []).append(value)
+        elif value not in ("", 0, None, {}) or base == "bool":
+            out[name] = value
+    return out
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """A protobuf-encoded object as its JSON dict; ProtobufError for unknown kinds or bad data."""
+    if not body.startswith(MAGIC):
+        raise ProtobufError("provided data does not appear to be a protobuf message, expected prefix "
+                            "[107 56 115 0]")
+    envelope = decode_message(body[len(MAGIC):], UNKNOWN)
+    type_meta = envelope.get("typeMeta", {})
+    api_version, kind = type_meta.get("apiVersion", ""), type_meta.get("kind", "")
+    schema = KINDS.get((api_version, kind))
+    if schema is None:
+        raise ProtobufError(f"no protobuf decoding for {api_version}, Kind={kind} in the stand-in")
+    obj = decode_message(envelope.get("raw", b""), schema)
+    return {"apiVersion": api_version, "kind": kind, **obj}
