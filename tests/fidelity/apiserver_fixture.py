@@ -157,7 +157,8 @@ class Kubectl:
         return result
 
     def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "-o", "json").stdout)
+        """`-o json` output; kubectl hides managedFields unless asked, so ask."""
+        return json.loads(self.run(*args, "-o", "json", "--show-managed-fields").stdout)
 
 
 @pytest.fixture
