@@ -102,11 +102,16 @@ def _yaml_error(err: Exception) -> str:
 def _to_objects(document: str) -> list[dict[str, Any]]:
     try:
         import yaml
-        data = yaml.safe_load(document)
-    except ImportError:
-        data = json.loads(document)
-    except Exception as err:  # PyYAML's error types have no useful common base
-        raise ManifestError(f"error converting YAML to JSON: {_yaml_error(err)}") from None
+    except ImportError:  # the payload carries PyYAML; without it only JSON manifests can be read
+        try:
+            data = json.loads(document)
+        except json.JSONDecodeError as err:
+            raise ManifestError(f"error converting YAML to JSON: yaml: {err} (PyYAML is not installed)") from None
+    else:
+        try:
+            data = yaml.safe_load(document)
+        except Exception as err:  # PyYAML's error types have no useful common base
+            raise ManifestError(f"error converting YAML to JSON: {_yaml_error(err)}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"Object 'Kind' is missing in '{json.dumps(data, separators=(',', ':'))}'")
     if isinstance(data.get("items"), list) and str(data.get("kind", "")).endswith("List"):
