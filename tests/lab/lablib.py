@@ -327,6 +327,14 @@ def wait_mirror(name: str, timeout: float = 30) -> None:
 # images, SSH key, clean-up
 # ----------------------------------------------------------------------------------------------
 
+def image_name(name_or_ref: str) -> str:
+    """debian12 for debian12 or localhost/edgefleet-debian12:latest."""
+    for name, ref in IMAGES.items():
+        if name_or_ref in (name, ref, ref.removesuffix(":latest")):
+            return name
+    raise LabError(f"not a lab image: {name_or_ref} (known: {', '.join(IMAGES)})")
+
+
 def ensure_images(names: Iterable[str] = tuple(IMAGES)) -> None:
     """Build missing host images (tests/lab/images.sh skips the ones that exist)."""
     missing = [n for n in names if not image_exists(IMAGES[n])]
@@ -502,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     mirror_start.add_argument("--run", required=True)
     mirror_stop = sub.add_parser("mirror-stop")
     mirror_stop.add_argument("--name", required=True)
+    images = sub.add_parser("ensure-images", help="build the named host images if missing")
+    images.add_argument("images", nargs="+", help="debian12, debian13 or their localhost/ references")
+    booted = sub.add_parser("wait-booted", help="wait until systemd has booted these containers")
+    booted.add_argument("containers", nargs="+")
+    booted.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args(argv)
 
     try:
@@ -526,6 +539,13 @@ def main(argv: list[str] | None = None) -> int:
             start_mirror(args.name, args.network, args.run)
         elif args.command == "mirror-stop":
             remove_container(args.name)
+        elif args.command == "ensure-images":
+            ensure_images([image_name(ref) for ref in args.images])
+        elif args.command == "wait-booted":
+            for name in args.containers:
+                boot = existing_host(name).wait_booted(args.timeout)
+                print(f"{name}: {boot.state}" + (f" (failed: {', '.join(boot.failed_units)})"
+                                                 if boot.failed_units else ""))
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 1
