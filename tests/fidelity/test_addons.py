@@ -376,3 +376,48 @@ def test_applied_annotation_is_compressed_when_large() -> None:
 def test_parse_manifest_deduplicates_like_an_object_set() -> None:
     objects = parse_manifest((CM_A + "---\n" + CM_A.replace('"1"', '"2"')).encode())
     assert len(objects) == 1 and objects[0]["data"] == {"k": "2"}
+
+
+# -------------------------------------------------------------------------------- packaged manifests
+def test_starting_server_stages_packaged_manifests(store: Store, manifests: Path, tmp_path: Path) -> None:
+    logs = Logs()
+    ctl = AddonController(store, manifests, [], data_dir=tmp_path / "data", log=logs,
+                          cluster_dns=["10.43.0.10", "fd00::10"], system_default_registry="registry.local:5000")
+    staged = sorted(str(p.relative_to(manifests)) for p in manifests.rglob("*.yaml"))
+    assert staged == ["ccm.yaml", "coredns.yaml", "local-storage.yaml",
+                      *(f"metrics-server/{n}.yaml" for n in (
+                          "aggregated-metrics-reader", "auth-delegator", "auth-reader", "metrics-apiservice",
+                          "metrics-server-deployment", "metrics-server-service", "resource-reader")),
+                      "rolebindings.yaml", "runtimes.yaml", "traefik.yaml"]
+    assert oct((manifests / "coredns.yaml").stat().st_mode & 0o777) == "0o600"
+    assert oct((manifests / "metrics-server").stat().st_mode & 0o777) == "0o700"
+    assert ("info", f"Writing manifest: {manifests / 'coredns.yaml'}") in logs.lines
+    coredns = (manifests / "coredns.yaml").read_text()
+    assert "clusterIP: 10.43.0.10\n" in coredns and "clusterIPs: [10.43.0.10,fd00::10]" in coredns
+    assert "ipFamilyPolicy: PreferDualStack" in coredns and "kubernetes cluster.local in-addr.arpa" in coredns
+    assert 'image: "registry.local:5000/rancher/mirrored-coredns-coredns' in coredns
+    assert str(tmp_path / "data" / "storage") in (manifests / "local-storage.yaml").read_text()
+    assert "https://%{KUBERNETES_API}%/static/charts/" in (manifests / "traefik.yaml").read_text()
+    assert ctl.scan_once() == []
+    assert store.get("v1", "Service", "kube-system", "kube-dns")["spec"]["clusterIP"] == "10.43.0.10"
+    assert store.get("apps/v1", "Deployment", "kube-system", "coredns")["metadata"]["labels"]["k8s-app"] == "kube-dns"
+    assert exists(store, "storage.k8s.io/v1", "StorageClass", None, "local-path")
+    assert exists(store, "helm.cattle.io/v1", "HelmChart", "kube-system", "traefik")
+    assert exists(store, "apiregistration.k8s.io/v1", "APIService", None, "v1beta1.metrics.k8s.io")
+
+
+def test_staging_overwrites_local_edits_and_skips_disabled(store: Store, manifests: Path, tmp_path: Path) -> None:
+    AddonController(store, manifests, [], data_dir=tmp_path, log=Logs()).scan_once()
+    (manifests / "coredns.yaml").write_text("# edited\n")
+    assert exists(store, "helm.cattle.io/v1", "HelmChart", "kube-system", "traefik")
+    restarted = AddonController(store, manifests, ["traefik", "metrics-server", "local-storage"], data_dir=tmp_path,
+                                log=Logs())
+    assert (manifests / "coredns.yaml").read_text().startswith("apiVersion: v1\nkind: ServiceAccount")
+    assert restarted.scan_once() == []
+    # traefik.yaml was staged by the previous start, so the disabled file is uninstalled and removed.
+    assert not (manifests / "traefik.yaml").exists()
+    assert list((manifests / "metrics-server").glob("*.yaml")) == []
+    assert not exists(store, "helm.cattle.io/v1", "HelmChart", "kube-system", "traefik")
+    assert not exists(store, "apps/v1", "Deployment", "kube-system", "metrics-server")
+    assert not exists(store, "storage.k8s.io/v1", "StorageClass", None, "local-path")
+    assert exists(store, "apps/v1", "Deployment", "kube-system", "coredns")

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from . import packaged
 from .patching import three_way_merge
 from .resources import ResourceType
 from .store import ApiError, Store
@@ -240,7 +241,11 @@ class AddonController:
     """One instance per server; call scan_once() at start and every 15 s (not thread-safe by itself)."""
 
     def __init__(self, store: Store, manifests_dir: Path, disabled: list[str], *, node_name: str = "",
-                 log: Any = None, clock: Callable[[], float] = time.time) -> None:
+                 log: Any = None, clock: Callable[[], float] = time.time, data_dir: Path | None = None,
+                 cluster_dns: list[str] | None = None, cluster_domain: str = "cluster.local",
+                 default_local_storage_path: str | None = None, system_default_registry: str = "") -> None:
+        """With `data_dir` (a starting server passes it) the packaged manifests are staged first, as K3s
+        rewrites them at every start; the other keyword arguments fill their template placeholders."""
         self.store = store
         self.base = Path(manifests_dir)
         self.disabled = set(disabled)
@@ -250,6 +255,12 @@ class AddonController:
         self.force = True
         self.mod_times: dict[str, float] = {}
         self.last_errors: list[str] = []
+        if data_dir is not None:
+            values = packaged.template_values(
+                cluster_dns, cluster_domain, default_local_storage_path or str(Path(data_dir) / "storage"),
+                system_default_registry)
+            self.base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            packaged.stage(self.base, list(disabled), values, lambda message: self.log("info", message))
 
     def log(self, level: str, message: str) -> None:
         _emit(self._log_sink, level, message)
