@@ -374,3 +374,63 @@ def test_watch_ends_after_timeout(api: KubeAPI) -> None:
         "watch": ["true"], "resourceVersion": [api.store.resource_version], "timeoutSeconds": ["1"]}, {}, b"", ADMIN))
     assert isinstance(response.body, bytes) is False
     assert [c for c in response.body if c] == []
+
+
+# --------------------------------------------------------------------------------- field validation
+BAD_DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "labelz": {}},
+              "spec": {"replicass": 2, "selector": {"matchLabels": {"app": "web"}},
+                       "template": {"metadata": {"labels": {"app": "web"}},
+                                    "spec": {"containers": [{"name": "c", "image": "i", "imagee": "x"}]}}}}
+DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
+
+
+def test_unknown_fields_are_dropped_with_a_warning_by_default(api: KubeAPI) -> None:
+    response = api.handle(ApiRequest("POST", DEPLOYS, {}, {"content-type": "application/json"},
+                                     json.dumps(BAD_DEPLOY).encode(), ADMIN))
+    assert response.status == 201
+    assert response.headers["Warning"] == ('299 - "unknown field \\"metadata.labelz\\"", '
+                                           '299 - "unknown field \\"spec.replicass\\"", '
+                                           '299 - "unknown field \\"spec.template.spec.containers[0].imagee\\""')
+    stored = call(api, "GET", f"{DEPLOYS}/web")[1]
+    assert "replicass" not in stored["spec"] and "imagee" not in stored["spec"]["template"]["spec"]["containers"][0]
+    quiet = api.handle(ApiRequest("POST", DEPLOYS, {"fieldValidation": ["Ignore"]}, {},
+                                  json.dumps({**BAD_DEPLOY, "metadata": {"name": "web2"}}).encode(), ADMIN))
+    assert quiet.status == 201 and "Warning" not in quiet.headers
+
+
+def test_strict_field_validation_rejects_unknown_fields(api: KubeAPI) -> None:
+    status, body = call(api, "POST", DEPLOYS, BAD_DEPLOY, query="fieldValidation=Strict")
+    assert status == 400 and body["reason"] == "BadRequest"
+    assert body["message"] == ('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: '
+                               'unknown field "metadata.labelz", unknown field "spec.replicass", unknown field '
+                               '"spec.template.spec.containers[0].imagee"')
+    good = json.loads(json.dumps(BAD_DEPLOY))
+    good["metadata"].pop("labelz")
+    good["spec"].pop("replicass")
+    good["spec"]["template"]["spec"]["containers"][0].pop("imagee")
+    assert call(api, "POST", DEPLOYS, good, query="fieldValidation=Strict")[0] == 201
+    status, body = call(api, "PATCH", f"{DEPLOYS}/web", {"spec": {"paused2": True}},
+                        headers={"content-type": "application/merge-patch+json"}, query="fieldValidation=Strict")
+    assert status == 400 and body["message"] == 'strict decoding error: unknown field "spec.paused2"'
+
+
+def test_server_side_apply_rejects_undeclared_fields(api: KubeAPI) -> None:
+    status, body = call(api, "PATCH", f"{DEPLOYS}/web", BAD_DEPLOY,
+                        headers={"content-type": "application/apply-patch+yaml"},
+                        query="fieldManager=x&fieldValidation=Ignore")
+    assert status == 500 and body["reason"] == ""
+    assert body["message"] == (
+        "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): errors:\n"
+        "  .metadata.labelz: field not declared in schema\n  .spec.replicass: field not declared in schema\n"
+        '  .spec.template.spec.containers[name="c"].imagee: field not declared in schema')
+
+
+def test_custom_resources_are_pruned_to_their_schema(api: KubeAPI) -> None:
+    status, body = call(api, "POST", "/apis/k3s.cattle.io/v1/namespaces/kube-system/addons",
+                        {"apiVersion": "k3s.cattle.io/v1", "kind": "Addon", "metadata": {"name": "a"},
+                         "spec": {"source": "/x", "sorce": "/typo"}, "extra": 1})
+    assert status == 201 and body["spec"] == {"source": "/x"} and "extra" not in body
+    status, body = call(api, "POST", "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
+                        {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "h"},
+                         "spec": {"anything": {"goes": True}}})
+    assert body["spec"] == {"anything": {"goes": True}}  # x-kubernetes-preserve-unknown-fields

@@ -254,3 +254,19 @@ def test_addons_visible_through_kubectl(kubectl: Kubectl, apiserver: ApiServer, 
     assert table[0] == ["NAME", "SOURCE", "CHECKSUM"] and table[1][:2] == ["hello", str(manifests / "hello.yaml")]
     events = kubectl.run("get", "events", "-n", "kube-system").stdout
     assert "AppliedManifest" in events and "addon/hello" in events
+
+
+def test_unknown_fields_follow_kubectl_validation_modes(kubectl: Kubectl) -> None:
+    typo = DEPLOYMENT.replace("replicas: 2", "replicass: 2")
+    strict = kubectl.run("apply", "-f", "-", stdin=typo, check=False)
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == ('Error from server (BadRequest): error when creating "STDIN": Deployment in '
+                                     'version "v1" cannot be handled as a Deployment: strict decoding error: '
+                                     'unknown field "spec.replicass"')
+    warned = kubectl.run("apply", "--validate=warn", "-f", "-", stdin=typo)
+    assert warned.stderr.strip() == 'Warning: unknown field "spec.replicass"'
+    assert kubectl.json("get", "deploy", "web")["spec"]["replicas"] == 1
+    server_side = kubectl.run("apply", "--server-side", "-f", "-", stdin=typo, check=False)
+    assert server_side.stderr.strip() == (
+        "Error from server: failed to create typed patch object (default/web; apps/v1, Kind=Deployment): "
+        ".spec.replicass: field not declared in schema")

@@ -389,6 +389,17 @@ class KubeAPI:
         return self._respond(status, order_object(obj, target.rtype.is_custom))
 
     # --------------------------------------------------------------------------------------- writes
+    @staticmethod
+    def _validation_mode(req: ApiRequest) -> str:
+        """fieldValidation; the apiserver's default is Warn."""
+        return _param(req, "fieldValidation") or "Warn"
+
+    @staticmethod
+    def _with_warnings(response: ApiResponse, warnings: list[str]) -> ApiResponse:
+        if warnings:
+            response.headers["Warning"] = ", ".join('299 - ' + json.dumps(w) for w in warnings)
+        return response
+
     def _write_options(self, req: ApiRequest, kind: str) -> tuple[bool, str]:
         """dryRun / fieldManager / fieldValidation validation, as the *Options validators word it."""
         errors: list[tuple[str, str, str]] = []
@@ -486,9 +497,11 @@ class KubeAPI:
         dry_run, manager = self._write_options(req, "CreateOptions")
         obj = self._decode_body(req, target)
         self._check_body(target, obj, None)
+        warnings: list[str] = []
         created = self.store.create_resource(target.rtype, target.version, obj, namespace=target.namespace,
-                                             field_manager=manager, dry_run=dry_run)
-        return self._object_response(req, target, created, 201)
+                                             field_manager=manager, dry_run=dry_run,
+                                             field_validation=self._validation_mode(req), warnings=warnings)
+        return self._with_warnings(self._object_response(req, target, created, 201), warnings)
 
     def _do_update(self, req: ApiRequest, target: Target) -> ApiResponse:
         dry_run, manager = self._write_options(req, "UpdateOptions")
@@ -497,10 +510,12 @@ class KubeAPI:
         obj["metadata"]["name"] = target.name
         if target.subresource == "finalize":
             target = Target(target.rtype, target.version, target.namespace, target.name, "", False)
+        warnings: list[str] = []
         updated = self.store.update_resource(target.rtype, target.version, target.namespace, target.name or "",
                                              obj, field_manager=manager, dry_run=dry_run,
-                                             subresource=target.subresource)
-        return self._object_response(req, target, updated, 200)
+                                             subresource=target.subresource,
+                                             field_validation=self._validation_mode(req), warnings=warnings)
+        return self._with_warnings(self._object_response(req, target, updated, 200), warnings)
 
     def _do_patch(self, req: ApiRequest, target: Target) -> ApiResponse:
         patch_type = req.headers.get("content-type", "").split(";")[0].strip()
@@ -531,10 +546,12 @@ class KubeAPI:
                               "invalid character in JSON patch") from None
         if patch_type != patching.JSON_PATCH and not isinstance(patch, dict):
             raise bad_request("Invalid JSON Patch")
+        warnings: list[str] = []
         result = self.store.patch_resource(target.rtype, target.version, target.namespace, target.name or "",
                                            patch_type, patch, field_manager=manager, dry_run=dry_run,
-                                           subresource=target.subresource)
-        return self._object_response(req, target, result, 200)
+                                           subresource=target.subresource,
+                                           field_validation=self._validation_mode(req), warnings=warnings)
+        return self._with_warnings(self._object_response(req, target, result, 200), warnings)
 
     def _delete_options(self, req: ApiRequest) -> tuple[bool, str | None, dict[str, Any]]:
         options: dict[str, Any] = {}

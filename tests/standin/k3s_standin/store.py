@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import defaults, patching, ssa, typeinfo, validation
+from . import defaults, fieldcheck, patching, ssa, typeinfo, validation
 from .resources import K3S_CRDS, Registry, ResourceType, crd_storage_version, crd_version_entry, type_from_crd
 from .selectors import FieldSelector, LabelSelector, SelectorError, parse_field_selector, parse_label_selector
 
@@ -373,12 +373,15 @@ class Store:
 
     def create_resource(self, rtype: ResourceType, version: str | None, obj: dict[str, Any], *,
                         namespace: str | None = None, field_manager: str = DEFAULT_MANAGER,
-                        dry_run: bool = False, managers: list[ssa.Manager] | None = None) -> dict[str, Any]:
+                        dry_run: bool = False, managers: list[ssa.Manager] | None = None,
+                        field_validation: str = "Ignore", warnings: list[str] | None = None) -> dict[str, Any]:
         """Create; `managers` is passed by server-side apply (its field set), otherwise an Update entry
-        for field_manager is recorded."""
+        for field_manager is recorded.  field_validation: Ignore/Warn/Strict for undeclared fields."""
         new = _strip_nulls(copy.deepcopy(obj))
         version = version or str(new.get("apiVersion", "")).rpartition("/")[2] or rtype.versions[0]
         new["apiVersion"], new["kind"] = rtype.api_version(version), rtype.kind
+        if managers is None:
+            check_unknown_fields(rtype, new, field_validation, warnings, _decode_prefix(rtype, version))
         meta = new.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise bad_request("metadata must be an object")
@@ -464,7 +467,9 @@ class Store:
 
     def update_resource(self, rtype: ResourceType, version: str | None, namespace: str | None, name: str,
                         obj: dict[str, Any], *, field_manager: str = DEFAULT_MANAGER, dry_run: bool = False,
-                        subresource: str = "", managers: list[ssa.Manager] | None = None) -> dict[str, Any]:
+                        subresource: str = "", managers: list[ssa.Manager] | None = None,
+                        field_validation: str = "Ignore", warnings: list[str] | None = None,
+                        _from_patch: bool = False) -> dict[str, Any]:
         with self._lock:
             current = self._bucket(rtype).get(self._key(rtype, namespace, name))
             if current is None:
@@ -473,6 +478,9 @@ class Store:
             new = _strip_nulls(copy.deepcopy(obj))
             version = version or str(new.get("apiVersion", "")).rpartition("/")[2] or rtype.versions[0]
             new["apiVersion"], new["kind"] = rtype.api_version(version), rtype.kind
+            if managers is None:
+                check_unknown_fields(rtype, new, field_validation, warnings,
+                                     "" if _from_patch else _decode_prefix(rtype, version))
             meta = new.setdefault("metadata", {})
             wanted_rv = meta.get("resourceVersion")
             if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
@@ -554,7 +562,8 @@ class Store:
 
     def patch_resource(self, rtype: ResourceType, version: str | None, namespace: str | None, name: str,
                        patch_type: str, patch: Any, *, field_manager: str = DEFAULT_MANAGER,
-                       force: bool = False, dry_run: bool = False, subresource: str = "") -> dict[str, Any]:
+                       force: bool = False, dry_run: bool = False, subresource: str = "",
+                       field_validation: str = "Ignore", warnings: list[str] | None = None) -> dict[str, Any]:
         """Patch with one of patching.ALL_PATCH_TYPES; `patch` is the decoded body."""
         if patch_type == patching.APPLY_PATCH:
             config = patch if isinstance(patch, dict) else {}
@@ -586,7 +595,8 @@ class Store:
                 raise bad_request("metadata must be an object")
             patched["metadata"]["name"] = name
             return self.update_resource(rtype, version, namespace, name, patched, field_manager=field_manager,
-                                        dry_run=dry_run, subresource=subresource)
+                                        dry_run=dry_run, subresource=subresource, field_validation=field_validation,
+                                        warnings=warnings, _from_patch=True)
 
     # ------------------------------------------------------------------------------------------ apply
     def apply(self, obj: dict[str, Any], field_manager: str, force: bool = False, dry_run: bool = False,
@@ -609,6 +619,7 @@ class Store:
         config = _strip_nulls(copy.deepcopy(config))
         self._check_apply_config(rtype, config, name)
         version = version or str(config["apiVersion"]).rpartition("/")[2]
+        self._check_apply_fields(rtype, version, config, namespace)
         meta = config.setdefault("metadata", {})
         if rtype.namespaced:
             meta["namespace"] = namespace or meta.get("namespace")
@@ -660,6 +671,21 @@ class Store:
         if meta.get("name") and name and meta["name"] != name:
             raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
         meta["name"] = name or meta.get("name", "")
+
+    def _check_apply_fields(self, rtype: ResourceType, version: str, config: dict[str, Any],
+                            namespace: str | None) -> None:
+        """Server-side apply converts the configuration to a typed value first; undeclared fields fail that
+        conversion whatever fieldValidation says (a plain error, so a 500 without a reason)."""
+        found = fieldcheck.unknown_fields(rtype, copy.deepcopy(config))
+        if not found:
+            return
+        meta = config.get("metadata") or {}
+        where = f"{namespace or meta.get('namespace') or ''}/{meta.get('name', '')}" if rtype.namespaced \
+            else f"/{meta.get('name', '')}"
+        paths = [_smd_path(config, path, self._type_info(rtype, version)) for path in found]
+        detail = paths[0] if len(paths) == 1 else "errors:\n  " + "\n  ".join(paths)
+        raise ApiError(500, "", f"failed to create typed patch object ({where}; {rtype.group}/{version}, "
+                                f"Kind={rtype.kind}): {detail}")
 
     def _run_apply(self, rtype: ResourceType, live: dict[str, Any], config: dict[str, Any],
                    managers: list[ssa.Manager], field_manager: str, version: str, force: bool,
@@ -893,6 +919,19 @@ class Store:
         return {"type": kind, "object": self._present(rtype, event.obj, version)}
 
 
+def check_unknown_fields(rtype: ResourceType, obj: dict[str, Any], mode: str, warnings: list[str] | None,
+                         prefix: str) -> None:
+    """Drop undeclared fields like decoding does; Strict rejects them, Warn reports them."""
+    found = fieldcheck.unknown_fields(rtype, obj, prune=mode != "Strict")
+    if not found:
+        return
+    listed = ", ".join(f'unknown field "{path}"' for path in found)
+    if mode == "Strict":
+        raise bad_request(f"{prefix}strict decoding error: {listed}")
+    if mode == "Warn" and warnings is not None:
+        warnings.extend(f'unknown field "{path}"' for path in found)
+
+
 def unsupported_patch(rtype: ResourceType) -> ApiError:
     accepted = [patching.JSON_PATCH, patching.MERGE_PATCH]
     if not rtype.is_custom:
@@ -910,6 +949,29 @@ def _without_managed(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _same_content(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return old == new
+
+
+def _decode_prefix(rtype: ResourceType, version: str) -> str:
+    return f'{rtype.kind} in version "{version}" cannot be handled as a {rtype.kind}: '
+
+
+def _smd_path(obj: dict[str, Any], dotted: str, rtype_info: typeinfo.T) -> str:
+    """`spec.containers[0].imagee` as structured-merge-diff prints it: `.spec.containers[name="c"].imagee:
+    field not declared in schema`."""
+    import re
+    out, node, node_type = "", obj, rtype_info
+    for part in dotted.split("."):
+        match = re.fullmatch(r"(.*?)((?:\[\d+\])*)", part)
+        name, indexes = (match.group(1), match.group(2)) if match else (part, "")
+        out += "." + name
+        node = node.get(name) if isinstance(node, dict) else None
+        node_type = node_type.child(name)
+        for index in re.findall(r"\[(\d+)\]", indexes):
+            item = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+            element = ssa.item_element(item, node_type)
+            out += ssa.path_string((element,)) if element else f"[{index}]"
+            node, node_type = item, node_type.item()
+    return f"{out}: field not declared in schema"
 
 
 def _allowed_from_last_applied(live: dict[str, Any], rtype_info: typeinfo.T, api_version: str) -> set[ssa.Path]:
