@@ -434,3 +434,41 @@ def test_custom_resources_are_pruned_to_their_schema(api: KubeAPI) -> None:
                         {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "h"},
                          "spec": {"anything": {"goes": True}}})
     assert body["spec"] == {"anything": {"goes": True}}  # x-kubernetes-preserve-unknown-fields
+
+
+# ------------------------------------------------------------------------------------ scale, reviews
+def test_scale_subresource(api: KubeAPI) -> None:
+    deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web", "tier": "a"}},
+                       "template": {"metadata": {"labels": {"app": "web", "tier": "a"}},
+                                    "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    call(api, "POST", DEPLOYS, deploy)
+    status, scale = call(api, "GET", f"{DEPLOYS}/web/scale")
+    assert status == 200 and scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
+    assert scale["spec"] == {"replicas": 2} and scale["status"] == {"replicas": 0, "selector": "app=web,tier=a"}
+    status, scale = call(api, "PATCH", f"{DEPLOYS}/web/scale", {"spec": {"replicas": 5}},
+                         headers={"content-type": "application/merge-patch+json"})
+    assert status == 200 and scale["spec"]["replicas"] == 5
+    assert call(api, "GET", f"{DEPLOYS}/web")[1]["spec"]["replicas"] == 5
+    scale["spec"]["replicas"] = 1
+    assert call(api, "PUT", f"{DEPLOYS}/web/scale", scale)[1]["spec"]["replicas"] == 1
+    resources = {r["name"]: r for r in call(api, "GET", "/apis/apps/v1")[1]["resources"]}
+    assert resources["deployments/scale"] == {"name": "deployments/scale", "singularName": "", "namespaced": True,
+                                              "group": "autoscaling", "version": "v1", "kind": "Scale",
+                                              "verbs": ["get", "patch", "update"]}
+    assert call(api, "GET", "/api/v1/namespaces/default/configmaps/x/scale")[0] == 404
+
+
+def test_access_and_identity_reviews(api: KubeAPI) -> None:
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+              "spec": {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "default"}}}
+    status, body = call(api, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review)
+    assert status == 201 and body["status"] == {"allowed": True} and body["spec"] == review["spec"]
+    status, body = call(api, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                        {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    assert body["status"]["userInfo"] == {"username": "system:admin",
+                                          "groups": ["system:masters", "system:authenticated"]}
+    assert call(api, "GET", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")[0] == 405
+    entry = {r["name"]: r for r in call(api, "GET", "/apis/authentication.k8s.io/v1")[1]["resources"]}
+    assert entry["selfsubjectreviews"] == {"name": "selfsubjectreviews", "singularName": "selfsubjectreview",
+                                           "namespaced": False, "kind": "SelfSubjectReview", "verbs": ["create"]}

@@ -270,3 +270,12 @@ def test_unknown_fields_follow_kubectl_validation_modes(kubectl: Kubectl) -> Non
     assert server_side.stderr.strip() == (
         "Error from server: failed to create typed patch object (default/web; apps/v1, Kind=Deployment): "
         ".spec.replicass: field not declared in schema")
+
+
+def test_scale_and_auth_commands(kubectl: Kubectl) -> None:
+    kubectl.run("apply", "-f", "-", stdin=DEPLOYMENT)
+    assert kubectl.run("scale", "deploy", "web", "--replicas=4").stdout.strip() == "deployment.apps/web scaled"
+    assert kubectl.json("get", "deploy", "web")["spec"]["replicas"] == 4
+    assert kubectl.run("auth", "can-i", "create", "deployments", "-n", "kube-system").stdout.strip() == "yes"
+    whoami = lines(kubectl.run("auth", "whoami").stdout)
+    assert whoami[1] == ["Username", "system:admin"]

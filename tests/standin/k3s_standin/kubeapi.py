@@ -260,8 +260,13 @@ class KubeAPI:
                 entry["shortNames"] = list(rtype.short_names)
             if rtype.categories:
                 entry["categories"] = list(rtype.categories)
-            entry["storageVersionHash"] = rtype.storage_version_hash(version)
+            if not rtype.virtual:
+                entry["storageVersionHash"] = rtype.storage_version_hash(version)
             resources.append(entry)
+            if "scale" in rtype.extra_subresources:
+                resources.append({"name": f"{rtype.plural}/scale", "singularName": "", "namespaced": rtype.namespaced,
+                                  "group": "autoscaling", "version": "v1", "kind": "Scale",
+                                  "verbs": ["get", "patch", "update"]})
             if rtype.status:
                 resources.append({"name": f"{rtype.plural}/status", "singularName": "",
                                   "namespaced": rtype.namespaced, "kind": rtype.kind, "verbs": ["get", "patch",
@@ -318,7 +323,8 @@ class KubeAPI:
             raise unknown_resource()
         if rtype.namespaced and name is not None and namespace is None:
             raise unknown_resource()
-        if sub and not (sub == "status" and rtype.status) and not (sub == "finalize" and plural == "namespaces"):
+        if sub and not (sub == "status" and rtype.status) and not (sub == "finalize" and plural == "namespaces") \
+                and not (sub == "scale" and "scale" in rtype.extra_subresources):
             raise unknown_resource()
         return Target(rtype, version, namespace, name, sub, watch_path)
 
@@ -328,6 +334,10 @@ class KubeAPI:
         verb = self._verb(method, target, req)
         if verb not in target.rtype.verbs and not (target.subresource and verb in ("get", "update", "patch")):
             raise method_not_allowed()
+        if target.subresource == "scale":
+            return self._do_scale(req, target, verb)
+        if target.rtype.virtual:
+            return self._do_review(req, target)
         handler = getattr(self, f"_do_{verb}")
         return handler(req, target)
 
@@ -595,6 +605,85 @@ class KubeAPI:
         listing["items"] = [order_object(i, target.rtype.is_custom) for i in deleted if i.get("kind") != "Status"]
         return self._respond(200, listing)
 
+    # ------------------------------------------------------------------------------ scale, reviews
+    def _scale_paths(self, rtype: ResourceType) -> tuple[str, str, str]:
+        """(spec replicas, status replicas, label selector) paths, from the CRD for custom resources."""
+        if rtype.crd is not None:
+            for version in rtype.crd.get("spec", {}).get("versions", []):
+                scale = (version.get("subresources") or {}).get("scale")
+                if scale:
+                    return (scale.get("specReplicasPath", ".spec.replicas"),
+                            scale.get("statusReplicasPath", ".status.replicas"), scale.get("labelSelectorPath", ""))
+        return ".spec.replicas", ".status.replicas", ".spec.selector"
+
+    def _scale_doc(self, target: Target, obj: dict[str, Any]) -> dict[str, Any]:
+        spec_path, status_path, selector_path = self._scale_paths(target.rtype)
+        meta = obj["metadata"]
+        selector = _dig(obj, selector_path) if selector_path else None
+        status: dict[str, Any] = {"replicas": int(_dig(obj, status_path) or 0)}
+        if isinstance(selector, dict):
+            status["selector"] = _selector_string(selector)
+        elif isinstance(selector, str) and selector:
+            status["selector"] = selector
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                             if k in meta},
+                "spec": {"replicas": int(_dig(obj, spec_path) or 0)}, "status": status}
+
+    def _do_scale(self, req: ApiRequest, target: Target, verb: str) -> ApiResponse:
+        """autoscaling/v1 Scale over a workload's replicas (kubectl scale patches it)."""
+        rtype, name = target.rtype, target.name or ""
+        obj = self.store.get_resource(rtype, target.version, target.namespace, name)
+        if verb == "get":
+            return self._respond(200, self._scale_doc(target, obj))
+        dry_run, manager = self._write_options(req, "UpdateOptions" if verb == "update" else "PatchOptions")
+        current = self._scale_doc(target, obj)
+        if verb == "update":
+            wanted = self._decode_yaml(req.body) if req.body else {}
+            if (wanted.get("metadata") or {}).get("resourceVersion") not in (None, "",
+                                                                             obj["metadata"]["resourceVersion"]):
+                from .store import MODIFIED_WHY, conflict
+                raise conflict(rtype, name, MODIFIED_WHY)
+        else:
+            patch_type = req.headers.get("content-type", "").split(";")[0].strip()
+            try:
+                body = json.loads(req.body or b"null")
+                if patch_type == patching.JSON_PATCH:
+                    wanted = patching.json_patch(current, body)
+                elif patch_type in (patching.MERGE_PATCH, patching.STRATEGIC_MERGE_PATCH):
+                    wanted = patching.merge_patch(current, body)
+                else:
+                    from .store import unsupported_patch
+                    raise unsupported_patch(rtype)
+            except (json.JSONDecodeError, patching.PatchError) as err:
+                raise bad_request(str(err)) from None
+        replicas = (wanted.get("spec") or {}).get("replicas", current["spec"]["replicas"])
+        spec_path = self._scale_paths(rtype)[0]
+        _set(obj, spec_path, replicas)
+        updated = self.store.update_resource(rtype, target.version, target.namespace, name, obj,
+                                             field_manager=manager, dry_run=dry_run)
+        return self._respond(200, self._scale_doc(target, updated))
+
+    def _do_review(self, req: ApiRequest, target: Target) -> ApiResponse:
+        """Access and identity reviews: answered, never stored.  The stand-in authorizes every
+        authenticated user (see _authorize), so access reviews are allowed."""
+        body = self._decode_body(req, target)
+        kind = target.rtype.kind
+        review: dict[str, Any] = {"kind": kind, "apiVersion": target.rtype.api_version(target.version),
+                                  "metadata": {"creationTimestamp": None}}
+        user = req.user or UserInfo("system:anonymous", ["system:unauthenticated"])
+        if kind == "SelfSubjectReview":
+            review["status"] = {"userInfo": {"username": user.name, "groups": list(user.groups)}}
+        elif kind == "SelfSubjectRulesReview":
+            review["spec"] = body.get("spec") or {}
+            review["status"] = {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                                "incomplete": False}
+        else:
+            review["spec"] = body.get("spec") or {}
+            review["status"] = {"allowed": True}
+        return self._respond(201, review)
+
     # ---------------------------------------------------------------------------------------- watch
     def _do_watch(self, req: ApiRequest, target: Target) -> ApiResponse:
         if target.watch_path and target.name is not None:
@@ -626,6 +715,30 @@ class KubeAPI:
         headers = {"Content-Type": "application/json", "Cache-Control": "no-cache, private",
                    "Audit-Id": str(uuid.uuid4())}
         return ApiResponse(200, headers, stream())
+
+
+def _dig(obj: Any, path: str) -> Any:
+    for part in [p for p in path.split(".") if p]:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _set(obj: dict[str, Any], path: str, value: Any) -> None:
+    parts = [p for p in path.split(".") if p]
+    for part in parts[:-1]:
+        obj = obj.setdefault(part, {})
+    obj[parts[-1]] = value
+
+
+def _selector_string(selector: dict[str, Any]) -> str:
+    """metav1.LabelSelector in the text form LabelSelectorAsSelector(...).String() prints."""
+    parts: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator"), ",".join(sorted(expr.get("values") or []))
+        text = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key,
+                "DoesNotExist": f"!{key}"}.get(str(op), key)
+        parts.append((key, text))
+    return ",".join(text for _key, text in sorted(parts))
 
 
 def method_not_allowed() -> ApiError:

@@ -85,6 +85,8 @@ def _paths_for(rtype: ResourceType, version: str) -> dict[str, Any]:
         "get": _operation(rtype, version, "list", "list", LIST_PARAMS, schema_ref=ref + "List"),
         "post": _operation(rtype, version, "post", "create", write, ("*/*",), ref),
     }
+    if rtype.virtual:
+        return {base: {"post": collection["post"]}}
     paths = {base: collection, f"{base}/{{name}}": item}
     if rtype.status:
         status_item = {k: v for k, v in item.items() if k in ("get", "put", "patch", "parameters")}

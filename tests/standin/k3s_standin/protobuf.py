@@ -1,7 +1,7 @@
 """Decoding of `application/vnd.kubernetes.protobuf` request bodies.
 
 kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount|role|rolebinding|
-clusterrole|clusterrolebinding`) send protobuf, not JSON, and a real apiserver accepts both.  The stand-in
+clusterrole|clusterrolebinding`, `kubectl auth can-i|whoami`) send protobuf, not JSON, and a real apiserver accepts both.  The stand-in
 decodes those kinds (field numbers of k8s.io/api's generated.proto) into the JSON form the rest of the API
 works with; responses stay JSON, which the same clients also accept.  Other kinds in protobuf get 415.
 """
@@ -52,7 +52,18 @@ ROLE_REF: Schema = {1: ("apiGroup", "str", None), 2: ("kind", "str", None), 3: (
 LABEL_SELECTOR_REQ: Schema = {1: ("key", "str", None), 2: ("operator", "str", None), 3: ("values", "str[]", None)}
 LABEL_SELECTOR: Schema = {1: ("matchLabels", "map_ss", None), 2: ("matchExpressions", "msg[]", LABEL_SELECTOR_REQ)}
 
+RESOURCE_ATTRIBUTES: Schema = {1: ("namespace", "str", None), 2: ("verb", "str", None), 3: ("group", "str", None),
+                               4: ("version", "str", None), 5: ("resource", "str", None),
+                               6: ("subresource", "str", None), 7: ("name", "str", None)}
+ACCESS_REVIEW_SPEC: Schema = {1: ("resourceAttributes", "msg", RESOURCE_ATTRIBUTES),
+                              2: ("nonResourceAttributes", "msg", {1: ("path", "str", None), 2: ("verb", "str", None)})}
+
 KINDS: dict[tuple[str, str], Schema] = {
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): {1: ("metadata", "msg", OBJECT_META),
+                                                             2: ("spec", "msg", ACCESS_REVIEW_SPEC)},
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): {1: ("metadata", "msg", OBJECT_META),
+                                                            2: ("spec", "msg", {1: ("namespace", "str", None)})},
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): {1: ("metadata", "msg", OBJECT_META)},
     ("v1", "Namespace"): {1: ("metadata", "msg", OBJECT_META),
                           2: ("spec", "msg", {1: ("finalizers", "str[]", None)}),
                           3: ("status", "msg", {1: ("phase", "str", None)})},

@@ -42,7 +42,8 @@ class ResourceType:
     generation: bool = False            # metadata.generation tracks non-metadata, non-status changes
     name_rule: str = NAME_SUBDOMAIN
     crd: dict[str, Any] | None = None   # the CRD object for custom resources (schema, printer columns)
-    extra_subresources: tuple[str, ...] = ()  # e.g. "scale", listed in discovery only
+    extra_subresources: tuple[str, ...] = ()  # "scale" where the resource has a /scale subresource
+    virtual: bool = False               # create-only review resources answered without storage
 
     @property
     def is_custom(self) -> bool:
@@ -137,6 +138,16 @@ BUILTIN_TYPES: list[ResourceType] = [
     _t("coordination.k8s.io", "v1", "leases", "Lease"),
     _t("node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", False),
     _t("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+    _t("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False, verbs=("create",),
+       virtual=True),
+    _t("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", verbs=("create",),
+       virtual=True),
+    _t("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
+       verbs=("create",), virtual=True),
+    _t("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False,
+       verbs=("create",), virtual=True),
+    _t("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", False, verbs=("create",),
+       virtual=True),
 ]
 
 # Order of groups in /apis, as kube-apiserver's group priorities put them; CRD groups follow, sorted.
