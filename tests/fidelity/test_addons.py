@@ -129,7 +129,8 @@ spec:
     obj = addon(store, "my")
     assert obj["apiVersion"] == "k3s.cattle.io/v1" and obj["kind"] == "Addon"
     assert obj["spec"] == {"source": str(path), "checksum": hashlib.sha256(content.encode()).hexdigest()}
-    assert obj["metadata"]["annotations"] == {"addon.k3s.cattle.io/gvks": "/v1, Kind=ConfigMap;apps/v1, Kind=Deployment"}
+    assert obj["metadata"]["annotations"] == {
+        "addon.k3s.cattle.io/gvks": "/v1, Kind=ConfigMap;apps/v1, Kind=Deployment"}
     assert exists(store, "apps/v1", "Deployment", "kube-system", "d")
 
 
@@ -188,7 +189,8 @@ def test_parse_errors_raise_events_and_do_not_stop_other_files(store: Store, man
     write(manifests / "c-good.yaml", CM_A)
     errors = controller(store, manifests).scan_once()
     assert len(errors) == 2
-    assert errors[0].endswith("error converting YAML to JSON: yaml: line 1: expected ',' or ']', but got '<stream end>'")
+    assert errors[0].endswith(
+        "error converting YAML to JSON: yaml: line 1: expected ',' or ']', but got '<stream end>'")
     assert errors[1].endswith("""Object 'Kind' is missing in '{"apiVersion":"v1","metadata":{"name":"x"}}'""")
     assert exists(store, "v1", "ConfigMap", "kube-system", "a")
     assert events(store, "a-broken") == [("Warning", "ParseManifestFailed", 1)]

@@ -12,7 +12,8 @@ from apiserver_fixture import ADMIN, call
 from k3s_standin.kubeapi import ApiRequest, ApiResponse, KubeAPI, UserInfo, version_info
 from k3s_standin.store import Store
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+TABLE = ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
+         "application/json")
 
 
 @pytest.fixture

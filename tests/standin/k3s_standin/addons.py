@@ -82,7 +82,8 @@ def _is_empty_yaml(document: str) -> bool:
 
 def _split_documents(content: str) -> list[str]:
     """k8s.io/apimachinery's YAML reader: documents end at a line that is exactly `---` (plus spaces)."""
-    documents, current = [], []
+    documents: list[str] = []
+    current: list[str] = []
     for line in content.split("\n"):
         if line.rstrip() == "---" or line.startswith("--- ") and not line[4:].strip():
             documents.append("\n".join(current))
@@ -140,7 +141,7 @@ def parse_manifest(content: bytes) -> list[dict[str, Any]]:
         if _is_empty_yaml(document):
             continue
         for obj in _to_objects(document):
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
             key = (str(obj["apiVersion"]), str(obj["kind"]), str(meta.get("namespace", "")), str(meta.get("name", "")))
             objects.pop(key, None)
             objects[key] = obj

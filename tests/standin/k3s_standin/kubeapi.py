@@ -302,6 +302,7 @@ class KubeAPI:
         if watch_path:
             rest = rest[1:]
         namespace: str | None = None
+        name: str | None
         if not group and len(rest) == 3 and rest[0] == "namespaces" and rest[2] in ("status", "finalize"):
             plural, name, sub = "namespaces", rest[1], rest[2]
         elif rest and rest[0] == "namespaces" and len(rest) >= 3:

@@ -1,7 +1,8 @@
 """Decoding of `application/vnd.kubernetes.protobuf` request bodies.
 
 kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount|role|rolebinding|
-clusterrole|clusterrolebinding`, `kubectl auth can-i|whoami`) send protobuf, not JSON, and a real apiserver accepts both.  The stand-in
+clusterrole|clusterrolebinding`, `kubectl auth can-i|whoami`) send protobuf, not JSON, and a real apiserver
+accepts both.  The stand-in
 decodes those kinds (field numbers of k8s.io/api's generated.proto) into the JSON form the rest of the API
 works with; responses stay JSON, which the same clients also accept.  Other kinds in protobuf get 415.
 """
@@ -80,7 +81,8 @@ KINDS: dict[tuple[str, str], Schema] = {
         1: ("metadata", "msg", OBJECT_META), 2: ("rules", "msg[]", POLICY_RULE),
         3: ("aggregationRule", "msg", {1: ("clusterRoleSelectors", "msg[]", LABEL_SELECTOR)})},
     ("rbac.authorization.k8s.io/v1", "RoleBinding"): {1: ("metadata", "msg", OBJECT_META),
-                                                      2: ("subjects", "msg[]", SUBJECT), 3: ("roleRef", "msg", ROLE_REF)},
+                                                      2: ("subjects", "msg[]", SUBJECT),
+                                                      3: ("roleRef", "msg", ROLE_REF)},
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): {1: ("metadata", "msg", OBJECT_META),
                                                              2: ("subjects", "msg[]", SUBJECT),
                                                              3: ("roleRef", "msg", ROLE_REF)},
@@ -106,6 +108,7 @@ def _fields(data: bytes) -> list[tuple[int, int, Any]]:
     """(field number, wire type, value) triples; value is an int or bytes."""
     out: list[tuple[int, int, Any]] = []
     pos = 0
+    value: Any
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7

@@ -11,6 +11,7 @@ All public methods take and return plain dicts (deep copies) and are thread-safe
 """
 from __future__ import annotations
 
+import builtins
 import copy
 import ipaddress
 import json
@@ -373,8 +374,9 @@ class Store:
 
     def create_resource(self, rtype: ResourceType, version: str | None, obj: dict[str, Any], *,
                         namespace: str | None = None, field_manager: str = DEFAULT_MANAGER,
-                        dry_run: bool = False, managers: list[ssa.Manager] | None = None,
-                        field_validation: str = "Ignore", warnings: list[str] | None = None) -> dict[str, Any]:
+                        dry_run: bool = False, managers: builtins.list[ssa.Manager] | None = None,
+                        field_validation: str = "Ignore",
+                        warnings: builtins.list[str] | None = None) -> dict[str, Any]:
         """Create; `managers` is passed by server-side apply (its field set), otherwise an Update entry
         for field_manager is recorded.  field_validation: Ignore/Warn/Strict for undeclared fields."""
         new = _strip_nulls(copy.deepcopy(obj))
@@ -467,8 +469,8 @@ class Store:
 
     def update_resource(self, rtype: ResourceType, version: str | None, namespace: str | None, name: str,
                         obj: dict[str, Any], *, field_manager: str = DEFAULT_MANAGER, dry_run: bool = False,
-                        subresource: str = "", managers: list[ssa.Manager] | None = None,
-                        field_validation: str = "Ignore", warnings: list[str] | None = None,
+                        subresource: str = "", managers: builtins.list[ssa.Manager] | None = None,
+                        field_validation: str = "Ignore", warnings: builtins.list[str] | None = None,
                         _from_patch: bool = False) -> dict[str, Any]:
         with self._lock:
             current = self._bucket(rtype).get(self._key(rtype, namespace, name))
@@ -563,7 +565,7 @@ class Store:
     def patch_resource(self, rtype: ResourceType, version: str | None, namespace: str | None, name: str,
                        patch_type: str, patch: Any, *, field_manager: str = DEFAULT_MANAGER,
                        force: bool = False, dry_run: bool = False, subresource: str = "",
-                       field_validation: str = "Ignore", warnings: list[str] | None = None) -> dict[str, Any]:
+                       field_validation: str = "Ignore", warnings: builtins.list[str] | None = None) -> dict[str, Any]:
         """Patch with one of patching.ALL_PATCH_TYPES; `patch` is the decoded body."""
         if patch_type == patching.APPLY_PATCH:
             config = patch if isinstance(patch, dict) else {}
@@ -688,7 +690,7 @@ class Store:
                                 f"Kind={rtype.kind}): {detail}")
 
     def _run_apply(self, rtype: ResourceType, live: dict[str, Any], config: dict[str, Any],
-                   managers: list[ssa.Manager], field_manager: str, version: str, force: bool,
+                   managers: builtins.list[ssa.Manager], field_manager: str, version: str, force: bool,
                    ignored: set[ssa.Path], subresource: str) -> ssa.ApplyResult:
         rtype_info = self._type_info(rtype, version)
         try:
@@ -857,7 +859,7 @@ class Store:
                     allow_bookmarks: bool) -> Iterator[dict[str, Any] | None]:
         deadline = time.monotonic() + timeout
         with self._lock:
-            initial: list[dict[str, Any]] = []
+            initial: builtins.list[dict[str, Any]] = []
             if resource_version in ("", "0") or send_initial_events:
                 cursor = self._rv
                 for (ns, _), obj in sorted(self._bucket(rtype).items()):
@@ -959,7 +961,8 @@ def _smd_path(obj: dict[str, Any], dotted: str, rtype_info: typeinfo.T) -> str:
     """`spec.containers[0].imagee` as structured-merge-diff prints it: `.spec.containers[name="c"].imagee:
     field not declared in schema`."""
     import re
-    out, node, node_type = "", obj, rtype_info
+    out, node_type = "", rtype_info
+    node: Any = obj
     for part in dotted.split("."):
         match = re.fullmatch(r"(.*?)((?:\[\d+\])*)", part)
         name, indexes = (match.group(1), match.group(2)) if match else (part, "")
