@@ -433,8 +433,49 @@ def test_custom_resources_are_pruned_to_their_schema(api: KubeAPI) -> None:
     assert status == 201 and body["spec"] == {"source": "/x"} and "extra" not in body
     status, body = call(api, "POST", "/apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts",
                         {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "h"},
-                         "spec": {"anything": {"goes": True}}})
-    assert body["spec"] == {"anything": {"goes": True}}  # x-kubernetes-preserve-unknown-fields
+                         "spec": {"chart": "c", "valueContent": "typo",
+                                  "podSecurityContext": {"anything": {"goes": True}}}})
+    # K3s's HelmChart schema declares its fields; podSecurityContext preserves unknown fields.
+    assert body["spec"] == {"chart": "c", "podSecurityContext": {"anything": {"goes": True}}}
+
+
+def test_k3s_crd_schemas_validate_types(api: KubeAPI) -> None:
+    status, body = call(api, "POST", "/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs",
+                        {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig", "metadata": {"name": "traefik"},
+                         "spec": {"valuesContent": {"not": "a string"}}})
+    assert status == 422 and body["reason"] == "Invalid"
+    assert body["message"] == ('HelmChartConfig.helm.cattle.io "traefik" is invalid: spec.valuesContent: Invalid '
+                               'value: "object": spec.valuesContent in body must be of type string: "object"')
+    assert body["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "spec.valuesContent",
+                                          "message": 'Invalid value: "object": spec.valuesContent in body must be '
+                                                     'of type string: "object"'}]
+    status, body = call(api, "POST", "/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs",
+                        {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig", "metadata": {"name": "traefik"},
+                         "spec": {"valuesContent": "ports: {}"}}, query="fieldValidation=Strict")
+    assert status == 201
+
+
+def test_user_crd_schema_enum_required_and_minimum(api: KubeAPI) -> None:
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "pools.example.com"},
+           "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"plural": "pools", "singular": "pool", "kind": "Pool"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {
+                            "type": "object", "required": ["size"], "properties": {
+                                "size": {"type": "integer", "minimum": 1},
+                                "mode": {"type": "string", "enum": ["fast", "safe"]}}}}}}}]}}
+    call(api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    url = "/apis/example.com/v1/namespaces/default/pools"
+    status, body = call(api, "POST", url, {"apiVersion": "example.com/v1", "kind": "Pool", "metadata": {"name": "p"},
+                                           "spec": {"mode": "wild"}})
+    assert status == 422
+    assert body["message"] == ('Pool.example.com "p" is invalid: [spec.size: Required value, spec.mode: Unsupported '
+                               'value: "wild": supported values: "fast", "safe"]')
+    status, body = call(api, "POST", url, {"apiVersion": "example.com/v1", "kind": "Pool", "metadata": {"name": "p"},
+                                           "spec": {"size": 0}})
+    assert body["message"] == ('Pool.example.com "p" is invalid: spec.size: Invalid value: 0: spec.size in body '
+                               'should be greater than or equal to 1')
 
 
 # ------------------------------------------------------------------------------------ scale, reviews

@@ -272,7 +272,10 @@ def test_custom_resource_lists_follow_the_crd_schema(store: Store) -> None:
 def test_unknown_fields_of_preserve_unknown_custom_resources_own_their_maps(store: Store) -> None:
     chart = {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart",
              "metadata": {"name": "traefik", "namespace": "kube-system"},
-             "spec": {"chart": "traefik", "set": {"a": "1"}}}
+             "spec": {"chart": "traefik", "set": {"a": "1"},
+                      "podSecurityContext": {"seLinuxOptions": {"level": "s0"}}}}
     created = store.apply(copy.deepcopy(chart), "k3s-test")
     fields = created["metadata"]["managedFields"][0]["fieldsV1"]
-    assert fields == {"f:spec": {".": {}, "f:chart": {}, "f:set": {".": {}, "f:a": {}}}}
+    # Declared fields are struct fields; keys of maps and of preserve-unknown objects are owned with ".".
+    assert fields == {"f:spec": {"f:chart": {}, "f:podSecurityContext": {
+        "f:seLinuxOptions": {".": {}, "f:level": {}}}, "f:set": {"f:a": {}}}}

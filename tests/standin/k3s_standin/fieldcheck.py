@@ -10,9 +10,11 @@ honouring x-kubernetes-preserve-unknown-fields and additionalProperties.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .resources import ResourceType, crd_version_entry
+from .validation import FieldError
 
 # struct name -> {field: child struct name, "[]Name" for lists of structs, "{}Name" for maps of structs, or None}
 Struct = dict[str, "str | None"]
@@ -176,3 +178,86 @@ def unknown_fields(rtype: ResourceType, obj: dict[str, Any], prune: bool = False
             name: {"x-kubernetes-preserve-unknown-fields": True} for name in (*ALWAYS, "metadata")}}
         _walk_schema(obj, root, "", found, prune)
     return found
+
+
+# ------------------------------------------------------------------------- custom resource validation
+_JSON_TYPES = {"string": (str,), "boolean": (bool,), "object": (dict,), "array": (list,)}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "null"
+
+
+def _type_ok(value: Any, wanted: str) -> bool:
+    actual = _json_type(value)
+    if wanted == "number":
+        return actual in ("integer", "number")
+    return actual == wanted
+
+
+def _schema_errors(value: Any, schema: dict[str, Any], path: str, out: list[FieldError]) -> None:
+    if not isinstance(schema, dict):
+        return
+    wanted = schema.get("type")
+    if schema.get("x-kubernetes-int-or-string"):
+        if _json_type(value) not in ("integer", "string"):
+            out.append(FieldError(path, "Invalid", f"{path} in body must be of type integer,string: "
+                                                   f'"{_json_type(value)}"', _json_type(value)))
+        return
+    if isinstance(wanted, str) and not _type_ok(value, wanted):
+        out.append(FieldError(path, "Invalid", f'{path} in body must be of type {wanted}: "{_json_type(value)}"',
+                              _json_type(value)))
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(json.dumps(v) for v in schema["enum"])
+        out.append(FieldError(path, "NotSupported", f"supported values: {allowed}", value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            out.append(FieldError(path, "Invalid", f"{path} in body should be greater than or equal to "
+                                                   f"{schema['minimum']}", value))
+        if "maximum" in schema and value > schema["maximum"]:
+            out.append(FieldError(path, "Invalid", f"{path} in body should be less than or equal to "
+                                                   f"{schema['maximum']}", value))
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for name in schema.get("required") or []:
+            if name not in value:
+                out.append(FieldError(f"{path}.{name}" if path else name, "Required"))
+        extra = schema.get("additionalProperties")
+        for key, child in value.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                _schema_errors(child, sub, f"{path}.{key}" if path else key, out)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _schema_errors(item, schema["items"], f"{path}[{index}]", out)
+
+
+def schema_errors(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldError]:
+    """OpenAPI v3 validation of a custom resource against its CRD version schema (types, enum, required,
+    minimum/maximum), worded like the apiextensions apiserver."""
+    if rtype.crd is None:
+        return []
+    version = str(obj.get("apiVersion", "")).rpartition("/")[2]
+    schema = (crd_version_entry(rtype.crd, version).get("schema") or {}).get("openAPIV3Schema") or {}
+    out: list[FieldError] = []
+    properties = schema.get("properties") or {}
+    for key, value in obj.items():
+        if key not in ("apiVersion", "kind", "metadata") and isinstance(properties.get(key), dict):
+            _schema_errors(value, properties[key], key, out)
+    for name in schema.get("required") or []:
+        if name not in obj:
+            out.append(FieldError(name, "Required"))
+    return out

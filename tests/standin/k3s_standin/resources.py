@@ -188,24 +188,43 @@ def _obj_schema(props: dict[str, Any]) -> dict[str, Any]:
 
 
 _PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+_STR = {"type": "string"}
+_BOOL = {"type": "boolean"}
+_LOCAL_REF = _obj_schema({"name": _STR})
+_SECRET_SPEC = _obj_schema({"name": _STR, "keys": {"type": "array", "items": _STR}, "ignoreUpdates": _BOOL})
 
-# The CRDs K3s v1.34 registers before its controllers start (pkg/crd, helm-controller).
+
+def _k3s_schema(spec: dict[str, Any], status: dict[str, Any] | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"apiVersion": _STR, "kind": _STR, "metadata": {"type": "object"},
+                             "spec": _obj_schema(spec)}
+    if status is not None:
+        props["status"] = _obj_schema(status)
+    return _obj_schema(props)
+
+
+# The CRDs K3s v1.34 registers before its controllers start (pkg/crd, helm-controller v0.16), with the
+# fields of their Go types, so unknown fields are pruned or rejected as on a real server.
 K3S_CRDS: list[dict[str, Any]] = [
     _crd("k3s.cattle.io", "addons", "Addon", True,
          printer_columns=[{"name": "Source", "type": "string", "jsonPath": ".spec.source"},
                           {"name": "Checksum", "type": "string", "jsonPath": ".spec.checksum"}],
-         schema=_obj_schema({
-             "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-             "spec": _obj_schema({"checksum": {"type": "string"}, "source": {"type": "string"}}),
-             "status": _PRESERVE,
-         })),
+         schema=_k3s_schema({"checksum": _STR, "source": _STR}, {})),
     _crd("k3s.cattle.io", "etcdsnapshotfiles", "ETCDSnapshotFile", False, short_names=["etcdsnapshot"],
          printer_columns=[{"name": "SnapshotName", "type": "string", "jsonPath": ".spec.snapshotName"},
                           {"name": "Node", "type": "string", "jsonPath": ".spec.nodeName"},
                           {"name": "Location", "type": "string", "jsonPath": ".spec.location"},
                           {"name": "Size", "type": "string", "jsonPath": ".status.size"},
-                          {"name": "CreationTime", "type": "date", "jsonPath": ".status.creationTime"}]),
-    _crd("helm.cattle.io", "helmchartconfigs", "HelmChartConfig", True, status=False),
+                          {"name": "CreationTime", "type": "date", "jsonPath": ".status.creationTime"}],
+         schema=_k3s_schema(
+             {"snapshotName": _STR, "nodeName": _STR, "location": _STR,
+              "metadata": {"type": "object", "additionalProperties": _STR},
+              "s3": _obj_schema({k: _STR for k in ("endpoint", "endpointCA", "bucket", "region", "prefix")}
+                                | {"skipSSLVerify": _BOOL, "insecure": _BOOL})},
+             {"size": {"x-kubernetes-int-or-string": True}, "creationTime": {"type": "string", "format": "date-time"},
+              "readyToUse": _BOOL, "error": _obj_schema({"time": _STR, "message": _STR})})),
+    _crd("helm.cattle.io", "helmchartconfigs", "HelmChartConfig", True, status=False,
+         schema=_k3s_schema({"valuesContent": _STR, "valuesSecrets": {"type": "array", "items": _SECRET_SPEC},
+                             "failurePolicy": _STR})),
     _crd("helm.cattle.io", "helmcharts", "HelmChart", True,
          printer_columns=[{"name": "Job", "type": "string", "jsonPath": ".status.jobName"},
                           {"name": "Chart", "type": "string", "jsonPath": ".spec.chart"},
@@ -213,7 +232,19 @@ K3S_CRDS: list[dict[str, Any]] = [
                           {"name": "Version", "type": "string", "jsonPath": ".spec.version"},
                           {"name": "Repo", "type": "string", "jsonPath": ".spec.repo"},
                           {"name": "HelmVersion", "type": "string", "jsonPath": ".spec.helmVersion"},
-                          {"name": "Bootstrap", "type": "string", "jsonPath": ".spec.bootstrap"}]),
+                          {"name": "Bootstrap", "type": "string", "jsonPath": ".spec.bootstrap"}],
+         schema=_k3s_schema(
+             {"targetNamespace": _STR, "createNamespace": _BOOL, "chart": _STR, "version": _STR, "repo": _STR,
+              "repoCA": _STR, "repoCAConfigMap": _LOCAL_REF,
+              "set": {"type": "object", "additionalProperties": {"x-kubernetes-int-or-string": True}},
+              "valuesContent": _STR, "valuesSecrets": {"type": "array", "items": _SECRET_SPEC},
+              "helmVersion": _STR, "bootstrap": _BOOL, "chartContent": _STR, "jobImage": _STR,
+              "backOffLimit": {"type": "integer", "format": "int32"}, "timeout": _STR, "failurePolicy": _STR,
+              "authSecret": _LOCAL_REF, "authPassCredentials": _BOOL, "insecureSkipTLSVerify": _BOOL,
+              "plainHTTP": _BOOL, "dockerRegistrySecret": _LOCAL_REF, "podSecurityContext": _PRESERVE,
+              "securityContext": _PRESERVE},
+             {"jobName": _STR, "conditions": {"type": "array", "items": _obj_schema(
+                 {"type": _STR, "status": _STR, "reason": _STR, "message": _STR})}})),
 ]
 
 

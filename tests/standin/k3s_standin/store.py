@@ -323,7 +323,7 @@ class Store:
         return set()
 
     def _validate(self, rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-        errors = validation.validate_object(rtype, obj, old)
+        errors = validation.validate_object(rtype, obj, old) + fieldcheck.schema_errors(rtype, obj)
         if errors:
             raise invalid(rtype, obj["metadata"].get("name", ""), errors)
 
