@@ -114,3 +114,19 @@ def test_airgapped_host_reaches_the_mirror_and_nothing_else(lab):
         "try:\n    urllib.request.urlopen('http://deb.debian.org/debian/', timeout=5)\nexcept OSError:\n"
         "    raise SystemExit(3)\n", check=False)
     assert outside.returncode == 3, "the airgapped host reached the internet"
+
+
+def test_https_is_trusted_only_with_the_lab_ca(lab):
+    url = f"{lablib.MIRROR_HTTPS_URL}/k3s-io/k3s/releases/download/{VERSION}/sha256sum-amd64.txt"
+    probe = ("import ssl, sys, urllib.error, urllib.request\n"
+             "try:\n    urllib.request.urlopen(sys.argv[1], timeout=10)\n"
+             "except urllib.error.URLError as error:\n"
+             "    raise SystemExit(4 if isinstance(error.reason, ssl.SSLCertVerificationError) else 5)\n")
+    host = lab.agent
+    host.exec(["rm", "-f", lablib.MIRROR_CA_ON_HOST])
+    host.exec(["update-ca-certificates", "--fresh"])
+    assert host.python(probe, url, check=False).returncode == 4, "a CA the host does not trust was accepted"
+    host.trust_mirror_ca()
+    over_https = http(host, url)
+    assert over_https.status == 200
+    assert over_https.body == http(host, f"{release_url()}/sha256sum-amd64.txt").body

@@ -40,6 +40,9 @@ from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT = REPO / ".lab" / "mirror"
+# Kept beside the tree, not in it: the tree must look exactly like GitHub's download paths.
+DEFAULT_TLS_DIR = REPO / ".lab" / "mirror-tls"
+TLS_NAMES = ("mirror", "localhost")
 RELEASES_PATH = "k3s-io/k3s/releases"
 CHANNELS_PATH = "/v1-release/channels"
 
@@ -222,6 +225,41 @@ def build(root: Path, force: bool = False) -> bool:
     write_if_changed(stamp, json.dumps({"inputs": fingerprint, "versions": list(VERSIONS),
                                         "stable": STABLE}, indent=2).encode() + b"\n")
     return True
+
+
+def ensure_tls(tls_dir: Path = DEFAULT_TLS_DIR) -> Path:
+    """A lab CA and a server certificate for `mirror` (openssl CLI), made once.
+
+    Real release downloads are HTTPS; with this the hosts can fetch over HTTPS from a server whose CA
+    they trust only once it is installed - the same situation as a company mirror with a private CA.
+    """
+    if (tls_dir / "server.crt").is_file() and (tls_dir / "ca.crt").is_file():
+        return tls_dir
+    if shutil.which("openssl") is None:
+        raise SystemExit("openssl is not installed (apt-get install openssl)")
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    tls_dir.chmod(0o755)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=tls_dir, capture_output=True, check=True)
+
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650",
+        "-subj", "/CN=edgefleet lab mirror CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={TLS_NAMES[0]}")
+    sans = ",".join([f"DNS:{name}" for name in TLS_NAMES] + ["IP:127.0.0.1"])
+    (tls_dir / "server.ext").write_text(f"subjectAltName={sans}\nbasicConstraints=CA:FALSE\n"
+                                        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+                                        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key ids required.
+                                        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "825", "-extfile", "server.ext")
+    # The server in the mirror container runs as root but reads these through a read-only bind mount.
+    for name in ("ca.crt", "server.crt", "server.key"):
+        (tls_dir / name).chmod(0o644)
+    (tls_dir / "ca.key").chmod(0o600)
+    return tls_dir
 
 
 # ----------------------------------------------------------------------------------------------
@@ -481,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         changed = build(args.root.resolve(), force=args.force)
+        ensure_tls()
         print(f"mirror {'built' if changed else 'up to date'}: {args.root}")
         return 0
     serve(args.root, args.bind, args.port, args.stable, args.tls_port, args.tls_cert, args.tls_key)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import subprocess
+import ssl
 import tarfile
 import threading
 import urllib.error
@@ -217,3 +218,27 @@ def test_every_resource_is_labelled_with_project_run_and_role():
     assert args == ["--label", "io.edgefleet.project=edgefleet-k3s", "--label", "io.edgefleet.run=run1",
                     "--label", "io.edgefleet.role=host", "--label", "io.edgefleet.image=debian12"]
     assert lablib.podman_env()["CONTAINERS_CONF"].endswith("tests/lab/containers.conf")
+
+
+def test_mirror_serves_https_with_its_own_ca(tmp_path: Path):
+    tls = mirror.ensure_tls(tmp_path / "tls")
+    root = tmp_path / "root"
+    (root / mirror.RELEASES_PATH / "download" / "v1.34.3+k3s1").mkdir(parents=True)
+    (root / mirror.RELEASES_PATH / "download" / "v1.34.3+k3s1" / "k3s").write_bytes(b"binary")
+    handler = type("TLSHandler", (mirror.MirrorHandler,), {"root": root, "scheme": "https"})
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls / "server.crt", tls / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://localhost:{server.server_address[1]}/k3s-io/k3s/releases/download/v1.34.3%2Bk3s1/k3s"
+    try:
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(url, timeout=5, context=ssl.create_default_context())
+        trusted = ssl.create_default_context(cafile=str(tls / "ca.crt"))
+        trusted.verify_flags |= ssl.VERIFY_X509_STRICT  # what Debian 13's Python 3.13 does by default
+        with urllib.request.urlopen(url, timeout=5, context=trusted) as response:
+            assert response.read() == b"binary"
+    finally:
+        server.shutdown()
