@@ -539,3 +539,17 @@ def test_send_initial_events_ends_with_bookmark(store: Store) -> None:
     assert events[0]["type"] == "ADDED"
     assert events[1]["type"] == "BOOKMARK"
     assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_events_expire_after_the_event_ttl(tmp_path: Path) -> None:
+    now = [1_800_000_000.0]
+    store = Store(tmp_path / "s.json", clock=lambda: now[0])
+
+    def event(name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": "Node", "name": "n"}, "reason": "R", "message": "m", "type": "Normal"}
+
+    store.create(event("old"))
+    now[0] += 3601
+    store.create(event("new"))
+    assert [e["metadata"]["name"] for e in store.list("v1", "Event", "default")["items"]] == ["new"]

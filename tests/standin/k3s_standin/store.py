@@ -133,8 +133,9 @@ class Store:
 
     def __init__(self, state_file: Path | None = None, *, clock: Callable[[], float] = time.time,
                  bootstrap: bool = True, root_ca_pem: str | None = None,
-                 service_cidr: str = "10.43.0.0/16") -> None:
+                 service_cidr: str = "10.43.0.0/16", event_ttl: float = 3600.0) -> None:
         self.state_file = Path(state_file) if state_file else None
+        self.event_ttl = event_ttl
         self.registry = Registry()
         self.clock = clock
         self.root_ca_pem = root_ca_pem
@@ -424,7 +425,21 @@ class Store:
                 return self._present(rtype, new, version)
             self._record(rtype, "ADDED", new, None)
             self._after_create(rtype, new)
+            if (rtype.group, rtype.kind) == ("", "Event"):
+                self._expire_events(rtype)
             return self._present(rtype, new, version)
+
+    def _expire_events(self, rtype: ResourceType) -> None:
+        """Events live for --event-ttl (1 h) after their last update, like their etcd leases in K3s."""
+        horizon = self.clock() - self.event_ttl
+        for event in list(self._bucket(rtype).values()):
+            stamp = event.get("lastTimestamp") or event["metadata"].get("creationTimestamp")
+            try:
+                seen = datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+            except ValueError:
+                continue
+            if seen < horizon:
+                self._record(rtype, "DELETED", copy.deepcopy(event), event)
 
     def _after_create(self, rtype: ResourceType, obj: dict[str, Any]) -> None:
         """Controllers that react immediately in a real cluster (registration, per-namespace objects)."""
