@@ -514,3 +514,15 @@ def test_access_and_identity_reviews(api: KubeAPI) -> None:
     entry = {r["name"]: r for r in call(api, "GET", "/apis/authentication.k8s.io/v1")[1]["resources"]}
     assert entry["selfsubjectreviews"] == {"name": "selfsubjectreviews", "singularName": "selfsubjectreview",
                                            "namespaced": False, "kind": "SelfSubjectReview", "verbs": ["create"]}
+
+
+def test_unexpected_failures_become_internal_error_status(api: KubeAPI, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.store, "list_resource", broken)
+    status, body = call(api, "GET", "/api/v1/configmaps")
+    assert status == 500 and body["reason"] == "InternalError"
+    assert body["message"] == "Internal error occurred: boom"
+    assert "RuntimeError: boom" in capsys.readouterr().err

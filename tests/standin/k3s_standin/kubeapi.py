@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +180,10 @@ class KubeAPI:
             return self._route(req)
         except ApiError as err:
             return self._status(err)
+        except Exception as err:  # a stand-in bug must still answer like apiserver's NewInternalError
+            traceback.print_exc(file=sys.stderr)
+            return self._status(ApiError(500, "InternalError", f"Internal error occurred: {err}",
+                                         {"causes": [{"message": str(err)}]}))
 
     def _status(self, err: ApiError) -> ApiResponse:
         return self._respond(err.status, err.status_object())
