@@ -526,3 +526,10 @@ def test_unexpected_failures_become_internal_error_status(api: KubeAPI, monkeypa
     assert status == 500 and body["reason"] == "InternalError"
     assert body["message"] == "Internal error occurred: boom"
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_table_rows_embed_typed_objects_for_lists(api: KubeAPI) -> None:
+    status, table = call(api, "GET", "/api/v1/namespaces", headers={"accept": TABLE}, query="includeObject=Object")
+    row_object = table["rows"][0]["object"]
+    assert (row_object["kind"], row_object["apiVersion"]) == ("Namespace", "v1")
+    assert list(row_object)[:3] == ["kind", "apiVersion", "metadata"]

@@ -279,3 +279,10 @@ def test_scale_and_auth_commands(kubectl: Kubectl) -> None:
     assert kubectl.run("auth", "can-i", "create", "deployments", "-n", "kube-system").stdout.strip() == "yes"
     whoami = lines(kubectl.run("auth", "whoami").stdout)
     assert whoami[1] == ["Username", "system:admin"]
+
+
+def test_get_sorted_by_a_field(kubectl: Kubectl) -> None:
+    for name in ("b", "c", "a"):
+        kubectl.run("create", "configmap", name)
+    table = lines(kubectl.run("get", "cm", "--sort-by=.metadata.name").stdout)
+    assert [row[0] for row in table] == ["NAME", "a", "b", "c"]

@@ -307,11 +307,13 @@ def columns_for(rtype: ResourceType, version: str | None) -> list[Column]:
                    kind="date")]
 
 
-def _row_object(obj: dict[str, Any], include: str) -> dict[str, Any] | None:
+def _row_object(rtype: ResourceType, version: str | None, obj: dict[str, Any], include: str) -> dict[str, Any] | None:
     if include == "None":
         return None
     if include == "Object":
-        return obj
+        # Rows carry whole objects with their type (items of typed lists do not), or clients cannot decode them.
+        return {"kind": rtype.kind, "apiVersion": rtype.api_version(version),
+                **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}}
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}
 
 
@@ -328,7 +330,7 @@ def to_table(rtype: ResourceType, version: str | None, objects: list[dict[str, A
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": [cell(obj, now) for *_rest, cell in columns]}
-        embedded = _row_object(obj, include_object)
+        embedded = _row_object(rtype, version, obj, include_object)
         if embedded is not None:
             row["object"] = embedded
         rows.append(row)
