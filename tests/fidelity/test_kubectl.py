@@ -286,3 +286,45 @@ def test_get_sorted_by_a_field(kubectl: Kubectl) -> None:
         kubectl.run("create", "configmap", name)
     table = lines(kubectl.run("get", "cm", "--sort-by=.metadata.name").stdout)
     assert [row[0] for row in table] == ["NAME", "a", "b", "c"]
+
+
+def test_typed_create_generators_send_protobuf_the_server_decodes(kubectl: Kubectl) -> None:
+    commands = [["create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=80"],
+                ["create", "service", "nodeport", "np", "--tcp=80:http", "--node-port=30080"],
+                ["create", "job", "once", "--image=busybox", "--", "echo", "hi"],
+                ["create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "date"],
+                ["run", "tmp", "--image=busybox", "--env=A=1", "--restart=Never", "--", "sleep", "1"],
+                ["create", "role", "reader", "--verb=get,list", "--resource=pods"],
+                ["create", "rolebinding", "reader", "--role=reader", "--user=alice"],
+                ["create", "priorityclass", "high", "--value=1000"],
+                ["create", "quota", "q", "--hard=pods=10,requests.cpu=2"]]
+    for command in commands:
+        kubectl.run(*command)
+    deploy = kubectl.json("get", "deploy", "web")
+    assert deploy["spec"]["replicas"] == 2
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert (container["image"], container["ports"][0]["containerPort"]) == ("nginx:1.27", 80)
+    assert kubectl.json("get", "svc", "np")["spec"]["ports"][0] == {
+        "name": "80-http", "nodePort": 30080, "port": 80, "protocol": "TCP", "targetPort": "http"}
+    assert kubectl.json("get", "job", "once")["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+    assert kubectl.json("get", "cronjob", "tick")["spec"]["schedule"] == "*/5 * * * *"
+    assert kubectl.json("get", "pod", "tmp")["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    assert kubectl.json("get", "rolebinding", "reader")["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]
+    assert kubectl.json("get", "pc", "high")["value"] == 1000
+    assert kubectl.json("get", "quota", "q")["spec"]["hard"] == {"pods": "10", "requests.cpu": "2"}
+
+
+def test_printers_of_packaged_k3s_objects(kubectl: Kubectl, apiserver: ApiServer, tmp_path: Path) -> None:
+    AddonController(apiserver.store, tmp_path / "manifests", [], data_dir=tmp_path,
+                    log=lambda level, msg: None).scan_once()
+    storage = lines(kubectl.run("get", "storageclass").stdout)
+    assert storage[0] == ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]
+    assert storage[1][:6] == ["local-path", "(default)", "rancher.io/local-path", "Delete", "WaitForFirstConsumer",
+                              "false"]
+    runtimes = lines(kubectl.run("get", "runtimeclass", "crun").stdout)
+    assert runtimes[0] == ["NAME", "HANDLER", "AGE"] and runtimes[1][:2] == ["crun", "crun"]
+    bindings = lines(kubectl.run("get", "clusterrolebinding", "system:coredns").stdout)
+    assert bindings[1][:2] == ["system:coredns", "ClusterRole/system:coredns"]
+    dns = lines(kubectl.run("get", "svc", "-n", "kube-system", "kube-dns").stdout)
+    assert dns[1][:4] == ["kube-dns", "ClusterIP", "10.43.0.10", "<none>"]

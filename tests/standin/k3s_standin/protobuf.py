@@ -1,7 +1,8 @@
 """Decoding of `application/vnd.kubernetes.protobuf` request bodies.
 
 kubectl's typed commands (`kubectl create namespace|configmap|secret|serviceaccount|role|rolebinding|
-clusterrole|clusterrolebinding`, `kubectl auth can-i|whoami`) send protobuf, not JSON, and a real apiserver
+clusterrole|clusterrolebinding|deployment|service|job|cronjob|priorityclass|quota`, `kubectl run`,
+`kubectl auth can-i|whoami`) send protobuf, not JSON, and a real apiserver
 accepts both.  The stand-in
 decodes those kinds (field numbers of k8s.io/api's generated.proto) into the JSON form the rest of the API
 works with; responses stay JSON, which the same clients also accept.  Other kinds in protobuf get 415.
@@ -22,8 +23,9 @@ class ProtobufError(ValueError):
 
 
 # A schema maps field number -> (JSON name, kind, sub-schema).  Kinds: str, bytes (base64 in JSON), int, bool,
-# msg, time (metav1.Time), raw (FieldsV1: JSON bytes), map_ss / map_sb (map<string,string|bytes>); a "[]"
-# suffix marks repeated fields.
+# msg, time (metav1.Time), raw (FieldsV1: JSON bytes), int_or_string, map_ss / map_sb / map_sq
+# (map<string, string|bytes|Quantity>); a "[]" suffix marks repeated fields.  Fields not listed are skipped:
+# only what kubectl's generators fill in is decoded (defaults fill the rest, as for JSON bodies).
 Schema = dict[int, tuple[str, str, Any]]
 
 TIME: Schema = {1: ("seconds", "int", None), 2: ("nanos", "int", None)}
@@ -53,6 +55,29 @@ ROLE_REF: Schema = {1: ("apiGroup", "str", None), 2: ("kind", "str", None), 3: (
 LABEL_SELECTOR_REQ: Schema = {1: ("key", "str", None), 2: ("operator", "str", None), 3: ("values", "str[]", None)}
 LABEL_SELECTOR: Schema = {1: ("matchLabels", "map_ss", None), 2: ("matchExpressions", "msg[]", LABEL_SELECTOR_REQ)}
 
+INT_OR_STRING: Schema = {1: ("type", "int", None), 2: ("intVal", "int", None), 3: ("strVal", "str", None)}
+CONTAINER_PORT: Schema = {1: ("name", "str", None), 2: ("hostPort", "int", None), 3: ("containerPort", "int", None),
+                          4: ("protocol", "str", None), 5: ("hostIP", "str", None)}
+ENV_VAR: Schema = {1: ("name", "str", None), 2: ("value", "str", None)}
+CONTAINER: Schema = {1: ("name", "str", None), 2: ("image", "str", None), 3: ("command", "str[]", None),
+                     4: ("args", "str[]", None), 5: ("workingDir", "str", None), 6: ("ports", "msg[]", CONTAINER_PORT),
+                     7: ("env", "msg[]", ENV_VAR), 13: ("terminationMessagePath", "str", None),
+                     14: ("imagePullPolicy", "str", None), 20: ("terminationMessagePolicy", "str", None)}
+POD_SPEC: Schema = {2: ("containers", "msg[]", CONTAINER), 3: ("restartPolicy", "str", None),
+                    6: ("dnsPolicy", "str", None), 7: ("nodeSelector", "map_ss", None),
+                    8: ("serviceAccountName", "str", None), 10: ("nodeName", "str", None),
+                    19: ("schedulerName", "str", None), 20: ("initContainers", "msg[]", CONTAINER),
+                    24: ("priorityClassName", "str", None)}
+POD_TEMPLATE: Schema = {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", POD_SPEC)}
+JOB_SPEC: Schema = {1: ("parallelism", "int", None), 2: ("completions", "int", None),
+                    3: ("activeDeadlineSeconds", "int", None), 4: ("selector", "msg", LABEL_SELECTOR),
+                    6: ("template", "msg", POD_TEMPLATE), 7: ("backoffLimit", "int", None),
+                    8: ("ttlSecondsAfterFinished", "int", None), 9: ("completionMode", "str", None)}
+SERVICE_PORT: Schema = {1: ("name", "str", None), 2: ("protocol", "str", None), 3: ("port", "int", None),
+                        4: ("targetPort", "int_or_string", INT_OR_STRING), 5: ("nodePort", "int", None),
+                        6: ("appProtocol", "str", None)}
+QUANTITY: Schema = {1: ("string", "str", None)}
+
 RESOURCE_ATTRIBUTES: Schema = {1: ("namespace", "str", None), 2: ("verb", "str", None), 3: ("group", "str", None),
                                4: ("version", "str", None), 5: ("resource", "str", None),
                                6: ("subresource", "str", None), 7: ("name", "str", None)}
@@ -75,6 +100,26 @@ KINDS: dict[tuple[str, str], Schema] = {
     ("v1", "ServiceAccount"): {1: ("metadata", "msg", OBJECT_META), 2: ("secrets", "msg[]", OBJECT_REFERENCE),
                                3: ("imagePullSecrets", "msg[]", LOCAL_OBJECT_REFERENCE),
                                4: ("automountServiceAccountToken", "bool", None)},
+    ("v1", "Pod"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", POD_SPEC)},
+    ("v1", "Service"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {
+        1: ("ports", "msg[]", SERVICE_PORT), 2: ("selector", "map_ss", None), 3: ("clusterIP", "str", None),
+        4: ("type", "str", None), 10: ("externalName", "str", None)})},
+    ("v1", "ResourceQuota"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {
+        1: ("hard", "map_sq", None), 2: ("scopes", "str[]", None)})},
+    ("apps/v1", "Deployment"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {
+        1: ("replicas", "int", None), 2: ("selector", "msg", LABEL_SELECTOR), 3: ("template", "msg", POD_TEMPLATE),
+        4: ("strategy", "msg", {1: ("type", "str", None)}), 5: ("minReadySeconds", "int", None),
+        6: ("revisionHistoryLimit", "int", None), 9: ("progressDeadlineSeconds", "int", None)})},
+    ("batch/v1", "Job"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", JOB_SPEC)},
+    ("batch/v1", "CronJob"): {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", {
+        1: ("schedule", "str", None), 2: ("startingDeadlineSeconds", "int", None),
+        3: ("concurrencyPolicy", "str", None), 4: ("suspend", "bool", None),
+        5: ("jobTemplate", "msg", {1: ("metadata", "msg", OBJECT_META), 2: ("spec", "msg", JOB_SPEC)}),
+        6: ("successfulJobsHistoryLimit", "int", None), 7: ("failedJobsHistoryLimit", "int", None),
+        8: ("timeZone", "str", None)})},
+    ("scheduling.k8s.io/v1", "PriorityClass"): {1: ("metadata", "msg", OBJECT_META), 2: ("value", "int", None),
+                                                3: ("globalDefault", "bool", None), 4: ("description", "str", None),
+                                                5: ("preemptionPolicy", "str", None)},
     ("rbac.authorization.k8s.io/v1", "Role"): {1: ("metadata", "msg", OBJECT_META),
                                                2: ("rules", "msg[]", POLICY_RULE)},
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
@@ -139,14 +184,19 @@ def _time(data: bytes) -> str | None:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _map_entry(data: bytes, binary: bool) -> tuple[str, str]:
+def _map_entry(data: bytes, kind: str) -> tuple[str, str]:
+    """One map entry: string values, bytes values (base64 in JSON) or resource.Quantity values."""
     key, value = "", b""
     for number, _wire, raw in _fields(data):
         if number == 1:
             key = raw.decode()
         elif number == 2:
             value = raw
-    return key, base64.b64encode(value).decode() if binary else value.decode()
+    if kind == "map_sb":
+        return key, base64.b64encode(value).decode()
+    if kind == "map_sq":
+        return key, str(decode_message(value, QUANTITY).get("string", ""))
+    return key, value.decode()
 
 
 def decode_message(data: bytes, schema: Schema) -> dict[str, Any]:
@@ -172,8 +222,13 @@ def decode_message(data: bytes, schema: Schema) -> dict[str, Any]:
         elif base == "raw":
             inner = decode_message(raw, {1: ("raw", "bytes_raw", None)}).get("raw", b"{}")
             value = json.loads(inner or b"{}")
-        elif base in ("map_ss", "map_sb"):
-            key, entry = _map_entry(raw, base == "map_sb")
+        elif base == "int_or_string":
+            parts = decode_message(raw, sub)
+            value = parts.get("strVal", "") if parts.get("type") == 1 else parts.get("intVal", 0)
+            out[name] = value
+            continue
+        elif base in ("map_ss", "map_sb", "map_sq"):
+            key, entry = _map_entry(raw, base)
             out.setdefault(name, {})[key] = entry
             continue
         else:

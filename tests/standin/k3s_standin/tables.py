@@ -208,7 +208,74 @@ def _field(*path: str, default: Any = "<none>") -> Callable[[dict[str, Any], flo
     return cell
 
 
+def _storage_class_name(obj: dict[str, Any], _now: float) -> str:
+    annotations = obj.get("metadata", {}).get("annotations") or {}
+    default = "true" in (annotations.get("storageclass.kubernetes.io/is-default-class"),
+                         annotations.get("storageclass.beta.kubernetes.io/is-default-class"))
+    return _name(obj, _now) + (" (default)" if default else "")
+
+
+def _role_ref(obj: dict[str, Any], _now: float) -> str:
+    ref = obj.get("roleRef") or {}
+    return f"{ref.get('kind', '')}/{ref.get('name', '')}"
+
+
+def _apiservice_service(obj: dict[str, Any], _now: float) -> str:
+    service = (obj.get("spec") or {}).get("service")
+    return f"{service.get('namespace')}/{service.get('name')}" if service else "Local"
+
+
+def _apiservice_available(obj: dict[str, Any], _now: float) -> str:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Available":
+            status = str(condition.get("status"))
+            return status if status == "True" else f"{status} ({condition.get('reason', '')})"
+    return "Unknown"
+
+
+def _ingress_hosts(obj: dict[str, Any], _now: float) -> str:
+    hosts = [r.get("host") for r in (obj.get("spec") or {}).get("rules") or [] if r.get("host")]
+    return ",".join(hosts) or "*"
+
+
 PRINTERS: dict[tuple[str, str], list[Column]] = {
+    ("storage.k8s.io", "storageclasses"): [
+        _col("Name", _storage_class_name, NAME_DESC),
+        _col("Provisioner", _field("provisioner", default=""), "Indicates the type of the provisioner."),
+        _col("ReclaimPolicy", _field("reclaimPolicy", default="Delete"), "Indicates the type of the reclaim "
+             "policy."),
+        _col("VolumeBindingMode", _field("volumeBindingMode", default="Immediate"), "Indicates when volume "
+             "binding will occur"),
+        _col("AllowVolumeExpansion", lambda o, n: bool(o.get("allowVolumeExpansion")), "Indicates whether the "
+             "storageclass allow volume expand", kind="boolean"), AGE],
+    ("batch", "cronjobs"): [
+        NAME, _col("Schedule", _field("spec", "schedule", default=""), "The schedule for running the job."),
+        _col("Timezone", _field("spec", "timeZone"), "The time zone the job is scheduled in."),
+        _col("Suspend", lambda o, n: bool((o.get("spec") or {}).get("suspend")), "Whether the job is suspended.",
+             kind="boolean"),
+        _col("Active", lambda o, n: len((o.get("status") or {}).get("active") or []), "Number of active jobs.",
+             kind="integer"),
+        _col("Last Schedule", lambda o, n: _since((o.get("status") or {}).get("lastScheduleTime"), n),
+             "The last time the job was scheduled."), AGE],
+    ("scheduling.k8s.io", "priorityclasses"): [
+        NAME, _col("Value", _field("value", default=0), "Value of the priority class", kind="integer"),
+        _col("Global-Default", lambda o, n: bool(o.get("globalDefault")), "Whether this is the default",
+             kind="boolean"), AGE,
+        _col("PreemptionPolicy", _field("preemptionPolicy", default="PreemptLowerPriority"),
+             "The preemption policy", priority=0)],
+    ("node.k8s.io", "runtimeclasses"): [NAME, _col("Handler", _field("handler", default=""), "The handler"), AGE],
+    ("rbac.authorization.k8s.io", "rolebindings"): [NAME, _col("Role", _role_ref, "Role referenced"), AGE],
+    ("rbac.authorization.k8s.io", "clusterrolebindings"): [NAME, _col("Role", _role_ref, "Role referenced"), AGE],
+    ("apiregistration.k8s.io", "apiservices"): [
+        NAME, _col("Service", _apiservice_service, "The reference to the service that hosts this API endpoint."),
+        _col("Available", _apiservice_available, "Whether this service is available."), AGE],
+    ("networking.k8s.io", "ingresses"): [
+        NAME, _col("Class", _field("spec", "ingressClassName"), "The name of the IngressClass resource"),
+        _col("Hosts", _ingress_hosts, "Hosts that incoming requests are matched against"),
+        _col("Address", lambda o, n: ",".join(i.get("ip") or i.get("hostname") or "" for i in (
+            ((o.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [])), "Address of the ingress"),
+        _col("Ports", lambda o, n: "80, 443" if (o.get("spec") or {}).get("tls") else "80", "Ports of TLS "
+             "configurations that open"), AGE],
     ("", "namespaces"): [NAME, _col("Status", _field("status", "phase", default=""),
                                     "The status of the namespace"), AGE],
     ("", "nodes"): [NAME, _col("Status", _node_status, "The status of the node"),
