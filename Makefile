@@ -40,7 +40,7 @@ LOGS := $(REPO)/.lab/logs
         test-integration test-molecule lint clean clean-images
 
 help:
-	@sed -n '1,10p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,8p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
 
 # --- set-up -------------------------------------------------------------------------------------
 

@@ -92,7 +92,9 @@ def test_agent_with_a_wrong_ca_hash_is_refused(lab, server, node_token):
     host, _, _ = server
     stranger = lab.stranger
     install_k3s(stranger)
-    password = TOKEN_RE.match(node_token)["password"]
+    match = TOKEN_RE.match(node_token)
+    assert match, "node-token is not in the K10 format"
+    password = match["password"]
     wrong = "K10" + hashlib.sha256(b"some other CA").hexdigest() + "::server:" + password
     # A real agent keeps retrying; give it a while, then stop it.
     result = stranger.exec(["timeout", "20", "k3s", "agent", "--server", "https://server:6443", "--token", wrong],

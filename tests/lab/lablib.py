@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO / ".lab"
@@ -82,7 +83,7 @@ def podman(*args: str, check: bool = True, input: bytes | None = None,
     return result
 
 
-def podman_json(*args: str) -> list[dict[str, object]]:
+def podman_json(*args: str) -> list[dict[str, Any]]:
     out = podman(*args).stdout.decode().strip()
     data = json.loads(out) if out else []
     return data if isinstance(data, list) else [data]

@@ -36,6 +36,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,7 +164,7 @@ def input_fingerprint() -> str:
     """Hash of everything the tree is built from; the tree is rebuilt when it changes."""
     build_standin = load_builder()
     digest = hashlib.sha256(TREE_REVISION.encode())
-    sources = [Path(__file__), Path(build_standin.__file__), build_standin.PAYLOAD_REQUIREMENTS]
+    sources = [Path(__file__), Path(__file__).with_name("build_standin.py"), build_standin.PAYLOAD_REQUIREMENTS]
     sources += sorted(p for p in build_standin.STANDIN_PACKAGE.rglob("*")
                       if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
     for path in sources:
@@ -325,7 +326,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
         sys.stderr.flush()
 
     def base_url(self) -> str:
-        host = self.headers.get("Host") or f"{socket.gethostname()}:{self.server.server_address[1]}"
+        port = cast("tuple[str, int]", self.server.server_address)[1]
+        host = self.headers.get("Host") or f"{socket.gethostname()}:{port}"
         return f"{self.scheme}://{host}"
 
     def send_body(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
@@ -430,8 +432,9 @@ class MirrorHandler(BaseHTTPRequestHandler):
         size = target.stat().st_size
         content_type = "text/plain; charset=utf-8" if target.suffix == ".txt" else "application/octet-stream"
         headers = {"Accept-Ranges": "bytes", "Last-Modified": formatdate(target.stat().st_mtime, usegmt=True)}
-        byte_range = parse_range(self.headers.get("Range"), size)
-        if byte_range == "unsatisfiable":
+        try:
+            byte_range = parse_range(self.headers.get("Range"), size)
+        except RangeNotSatisfiable:
             self.send_body(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", "text/plain",
                            {"Content-Range": f"bytes */{size}"})
             return
@@ -457,7 +460,11 @@ class MirrorHandler(BaseHTTPRequestHandler):
                 remaining -= len(chunk)
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+class RangeNotSatisfiable(ValueError):
+    """The Range header asks for bytes the file does not have (HTTP 416)."""
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """One `bytes=` range as (start, end inclusive); None = whole file; several ranges are ignored."""
     if not header:
         return None
@@ -468,12 +475,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     if not first:  # suffix range: the last N bytes
         length = int(last)
         if length == 0:
-            return "unsatisfiable"
+            raise RangeNotSatisfiable(header)
         return (max(size - length, 0), size - 1)
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if start >= size or (last and int(last) < start):
-        return "unsatisfiable"
+        raise RangeNotSatisfiable(header)
     return (start, end)
 
 

@@ -36,6 +36,12 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def member(tar: tarfile.TarFile, name: str) -> bytes:
+    handle = tar.extractfile(name)
+    assert handle is not None, f"{name} is not a file in the archive"
+    return handle.read()
+
+
 def payload_of(asset: Path) -> tarfile.TarFile:
     data = asset.read_bytes()
     start = int(next(line for line in data.split(b"\n") if line.startswith(b"PAYLOAD_START=")).split(b"=")[1])
@@ -56,7 +62,7 @@ def test_payload_layout_and_build_info(assets: dict[str, Path]):
         assert not [n for n in names if n.endswith((".so", ".pyc")) or "__pycache__" in n]
         assert {m.mtime for m in tar.getmembers()} == {build_standin.FIXED_MTIME}
         assert tar.getmember("bin/kubectl").mode == 0o755
-        build = json.load(tar.extractfile("k3s_standin/_build.json"))
+        build = json.loads(member(tar, "k3s_standin/_build.json"))
     assert build == {"version": "v1.34.3+k3s1", "git_commit": "48ffa7b6", "go_version": "go1.24.11",
                      "arch": "amd64"}
     with payload_of(assets["arm64"]) as tar:
@@ -123,14 +129,14 @@ def test_airgap_archive_is_a_docker_archive_naming_every_image():
     data = mirror.airgap_archive(images, "arm")
     assert data == mirror.airgap_archive(images, "arm"), "not reproducible"
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        manifest = json.load(tar.extractfile("manifest.json"))
+        manifest = json.loads(member(tar, "manifest.json"))
         assert [m["RepoTags"] for m in manifest] == [[mirror.familiar_name(i)] for i in images]
         for entry in manifest:
-            config = json.load(tar.extractfile(entry["Config"]))
-            layer = tar.extractfile(entry["Layers"][0]).read()
+            config = json.loads(member(tar, entry["Config"]))
+            layer = member(tar, entry["Layers"][0])
             assert config["rootfs"]["diff_ids"] == [f"sha256:{hashlib.sha256(layer).hexdigest()}"]
             assert (config["architecture"], config.get("variant")) == ("arm", "v7")
-            assert entry["Config"] == hashlib.sha256(tar.extractfile(entry["Config"]).read()).hexdigest() + ".json"
+            assert entry["Config"] == hashlib.sha256(member(tar, entry["Config"])).hexdigest() + ".json"
 
 
 def test_channels_resolve_like_the_channel_server():
@@ -147,7 +153,11 @@ def test_channels_resolve_like_the_channel_server():
     ("bytes=-0", "unsatisfiable"), ("bytes=0-1,5-6", None), ("items=0-1", None),
 ])
 def test_range_header(header, expected):
-    assert mirror.parse_range(header, 100) == expected
+    if expected == "unsatisfiable":
+        with pytest.raises(mirror.RangeNotSatisfiable):
+            mirror.parse_range(header, 100)
+    else:
+        assert mirror.parse_range(header, 100) == expected
 
 
 # --- mirror: the server -----------------------------------------------------------------------------
@@ -159,8 +169,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         release = root / mirror.RELEASES_PATH / "download" / tag
         release.mkdir(parents=True)
         (release / "k3s").write_bytes(b"#!/bin/sh\n" + tag.encode() * 10)
-    handler = type("Handler", (mirror.MirrorHandler,), {"root": root, "stable": "v1.33.6+k3s1"})
-    handler.log_message = lambda *args: None
+    handler = type("Handler", (mirror.MirrorHandler,),
+                   {"root": root, "stable": "v1.33.6+k3s1", "log_message": lambda *args: None})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -225,8 +235,8 @@ def test_mirror_serves_https_with_its_own_ca(tmp_path: Path):
     root = tmp_path / "root"
     (root / mirror.RELEASES_PATH / "download" / "v1.34.3+k3s1").mkdir(parents=True)
     (root / mirror.RELEASES_PATH / "download" / "v1.34.3+k3s1" / "k3s").write_bytes(b"binary")
-    handler = type("TLSHandler", (mirror.MirrorHandler,), {"root": root, "scheme": "https"})
-    handler.log_message = lambda *args: None
+    handler = type("TLSHandler", (mirror.MirrorHandler,),
+                   {"root": root, "scheme": "https", "log_message": lambda *args: None})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls / "server.crt", tls / "server.key")

@@ -40,7 +40,10 @@ def test_mirror_answers_from_inside(host):
 def test_k3s_binary_is_the_release_asset(host):
     binary = host.file("/usr/local/bin/k3s")
     assert binary.mode == 0o755 and binary.user == "root" and binary.group == "root"
-    sums = dict(reversed(line.split("  ", 1)) for line in fetch(host, f"{RELEASE}/sha256sum-amd64.txt").splitlines())
+    sums: dict[str, str] = {}
+    for line in fetch(host, f"{RELEASE}/sha256sum-amd64.txt").splitlines():
+        digest, name = line.split("  ", 1)
+        sums[name] = digest
     assert binary.sha256sum == sums["k3s"]
 
 
