@@ -100,7 +100,11 @@ test-unit: venv
 test-integration: venv images mirror
 	mkdir -p $(LOGS)
 	cd $(REPO)
-	trap '$(PY) tests/lab/lablib.py down --run $(RUN_ID) >/dev/null || true' EXIT
+	cleanup() {
+	  $(PY) tests/lab/lablib.py down --run $(RUN_ID) >/dev/null || true
+	  for s in $(MOLECULE_SCENARIOS); do $(PY) tests/lab/lablib.py down --run molecule-$$s >/dev/null || true; done
+	}
+	trap cleanup EXIT
 	EDGEFLEET_RUN_ID=$(RUN_ID) $(PY) -m pytest -p no:cacheprovider -m hosts tests/integration $(PYTEST_ARGS) \
 	  2>&1 | tee $(LOGS)/test-integration.log
 
