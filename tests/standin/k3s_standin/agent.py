@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import airgap, nodes, paths, pki, rtlog, sdnotify, tokens
+from . import airgap, log, nodes, paths, pki, sdnotify, tokens
 from .server import FatalError, _get, build_info, ensure_node_id, ensure_node_password, install_signal_handlers
 
 VALIDATE_RETRY = 2.0
@@ -113,9 +113,9 @@ def validate_server(server_url: str, token: tokens.Token) -> tuple[str, bytes | 
         except (JoinError, ssl.SSLError, ValueError) as exc:
             raise JoinError(f"CA cert validation failed: {exc}") from exc
     if token.ca_hash and cacerts is None:
-        rtlog.warning("Cluster CA certificate is trusted by the host CA bundle. Token CA hash will not be validated.")
+        log.warning("Cluster CA certificate is trusted by the host CA bundle. Token CA hash will not be validated.")
     elif not token.ca_hash and cacerts is not None:
-        rtlog.warning("Cluster CA certificate is not trusted by the host CA bundle, but the token does not include "
+        log.warning("Cluster CA certificate is not trusted by the host CA bundle, but the token does not include "
                       "a CA hash. Use the full token from the server's node-token file to enable Cluster CA "
                       "validation.")
     elif cacerts is not None:
@@ -206,7 +206,7 @@ class Agent:
                 self.ca_pem = cacerts or b""
                 return True
             except JoinError as exc:
-                rtlog.error(f"Failed to validate connection to cluster at {self.cfg.server}: {exc}")
+                log.error(f"Failed to validate connection to cluster at {self.cfg.server}: {exc}")
             self.stop.wait(VALIDATE_RETRY)
         return False
 
@@ -237,7 +237,7 @@ class Agent:
                 self._retrieve_once()
                 return True
             except JoinError as exc:
-                rtlog.info(f"Waiting to retrieve agent configuration; server is not ready: {exc}")
+                log.info(f"Waiting to retrieve agent configuration; server is not ready: {exc}")
             self.stop.wait(CONFIG_RETRY)
         return False
 
@@ -304,13 +304,13 @@ class Agent:
         if reply.status == 404:
             reply = self._api("POST", "/api/v1/nodes", nodes.build_node(spec, verdict.ready, verdict.message))
             if reply.status in (200, 201):
-                rtlog.info(f"Successfully registered node {spec.name}")
+                log.info(f"Successfully registered node {spec.name}")
                 return True
-            rtlog.error(f'Unable to register node with API server: "{_status_message(reply)}" node="{spec.name}"')
+            log.error(f'Unable to register node with API server: "{_status_message(reply)}" node="{spec.name}"')
             return False
         if reply.status == 200:
             return self.post_status()
-        rtlog.error(f'Unable to register node with API server: "{_status_message(reply)}" node="{spec.name}"')
+        log.error(f'Unable to register node with API server: "{_status_message(reply)}" node="{spec.name}"')
         return False
 
     def post_status(self) -> bool:
@@ -329,22 +329,22 @@ class Agent:
             if reply.status == 200:
                 return True
             if reply.status != 409:
-                rtlog.error(f'Error updating node status, will retry: "{_status_message(reply)}"')
+                log.error(f'Error updating node status, will retry: "{_status_message(reply)}"')
                 return False
         return False
 
     def run_kubelet(self) -> None:
-        rtlog.info(f"Connecting to proxy url=\"wss://{urllib.parse.urlsplit(self.base).netloc}/v1-k3s/connect\"")
+        log.info(f"Connecting to proxy url=\"wss://{urllib.parse.urlsplit(self.base).netloc}/v1-k3s/connect\"")
         announced = False
         while not self.stop.is_set():
             try:
                 ok = self.register() if not announced else self.post_status()
             except JoinError as exc:
-                rtlog.error(f"Error updating node status, will retry: {exc}")
+                log.error(f"Error updating node status, will retry: {exc}")
                 ok = False
             if ok and not announced:
                 announced = True
-                rtlog.info("k3s agent is up and running")
+                log.info("k3s agent is up and running")
                 sdnotify.ready()
             self.stop.wait(HEARTBEAT_SECONDS if announced else CONFIG_RETRY)
 
@@ -365,11 +365,10 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
     """``k3s agent``; returns the exit code (0 after SIGTERM, 1 on fatal configuration errors)."""
     stop = stop or threading.Event()
     install_signal_handlers(stop)
-    rtlog.set_debug(bool(_get(flags, "debug", False)))
     try:
         cfg = config_from_flags(flags, argv)
         agent = Agent(cfg, stop)
-        rtlog.info(f"Starting k3s agent {agent.info['version']} ({agent.info['git_commit'][:8]})")
+        log.info(f"Starting k3s agent {agent.info['version']} ({agent.info['git_commit'][:8]})")
         if cfg.with_node_id:
             cfg.node_name = f"{cfg.node_name}-{ensure_node_id()}"
         (paths.host(cfg.data_dir) / "agent" / "images").mkdir(parents=True, exist_ok=True)
@@ -377,5 +376,5 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
             agent.run_kubelet()
         return 0
     except FatalError as exc:
-        rtlog.fatal_line(str(exc))
+        log.fatal_line(str(exc))
         return 1

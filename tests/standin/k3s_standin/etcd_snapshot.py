@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from . import nodes, paths, rtlog
+from . import log, nodes, paths
 
 LIST_ALIASES = ("ls", "list", "l")
 
@@ -67,7 +67,7 @@ def run(flags_or_argv: Any, subcommand: str | None = None, positional: list[str]
     data_dir = paths.resolve_data_dir(_value(flags, "data-dir"))
     server_dir = paths.host(data_dir) / "server"
     if not (server_dir / "db" / "etcd").is_dir():
-        rtlog.fatal_line(f"Error: etcd database not found in {paths.unhost(server_dir)}")
+        log.fatal_line(f"Error: etcd database not found in {paths.unhost(server_dir)}")
         return 1
     target = snapshot_dir(data_dir, _value(flags, "dir"))
     if sub in LIST_ALIASES:
@@ -92,7 +92,7 @@ def _save(server_dir: Path, target: Path, flags: Any) -> int:
     else:
         out.write_bytes(b"{}")
     os.chmod(out, 0o600)
-    rtlog.info(f"Snapshot {out.name} saved.")
+    log.info(f"Snapshot {out.name} saved.")
     return 0
 
 
@@ -114,7 +114,7 @@ def _delete(target: Path, names: list[str]) -> int:
         path = target / name
         if path.exists():
             path.unlink()
-            rtlog.info(f"Snapshot {name} deleted.")
+            log.info(f"Snapshot {name} deleted.")
         else:
-            rtlog.warning(f"Snapshot {name} not found")
+            log.warning(f"Snapshot {name} not found")
     return 0

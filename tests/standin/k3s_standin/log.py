@@ -110,6 +110,11 @@ def error(msg: str) -> None:
     _emit("error", msg)
 
 
+def fatal_line(msg: str) -> None:
+    """A line at level=fatal without exiting: the ``run()`` functions of the subcommands return 1 instead."""
+    _emit("fatal", msg)
+
+
 def fatal(msg: str) -> NoReturn:
     """logrus.Fatal: log at level=fatal and exit 1.
 

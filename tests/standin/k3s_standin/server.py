@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import airgap, apiglue, nodes, paths, pki, rtlog, sdnotify, supervisor, tokens
+from . import airgap, apiglue, log, nodes, paths, pki, sdnotify, supervisor, tokens
 from .httpsd import HTTPSServer, server_context
 from .objstore import Objects, open_store
 
@@ -333,7 +333,7 @@ def write_kubeconfig(cfg: ServerConfig, ca_pem: bytes, admin: pki.KeyPair) -> st
         default = paths.host(paths.DEFAULT_KUBECONFIG)
         if not default.exists() or default.is_symlink():
             replace_symlink(default, path)
-    rtlog.info(f"Wrote kubeconfig {target}")
+    log.info(f"Wrote kubeconfig {target}")
     return target
 
 
@@ -342,13 +342,13 @@ def _apply_kubeconfig_mode(cfg: ServerConfig, path: Path, shown: str) -> None:
         try:
             os.chmod(path, int(cfg.kubeconfig_mode, 8))
         except ValueError:
-            rtlog.error(f"Failed to set {shown} to mode ----------: strconv.ParseInt: parsing "
+            log.error(f"Failed to set {shown} to mode ----------: strconv.ParseInt: parsing "
                         f'"{cfg.kubeconfig_mode}": invalid syntax')
     if cfg.kubeconfig_group:
         try:
             os.chown(path, -1, grp.getgrnam(cfg.kubeconfig_group).gr_gid)
         except (KeyError, PermissionError) as exc:
-            rtlog.error(f"Failed to set {shown} to group {cfg.kubeconfig_group}: {exc}")
+            log.error(f"Failed to set {shown} to group {cfg.kubeconfig_group}: {exc}")
 
 
 def ensure_node_password() -> str:
@@ -392,7 +392,7 @@ class Server:
     # startup steps, in K3s' order
     def prepare(self) -> None:
         cfg = self.cfg
-        rtlog.info(f"Starting k3s {self.info['version']} ({self.info['git_commit'][:8]})")
+        log.info(f"Starting k3s {self.info['version']} ({self.info['git_commit'][:8]})")
         for sub in ("server", "server/db", "server/manifests", "server/static", "server/cred", "agent",
                     "agent/images", "agent/etc"):
             (paths.host(cfg.data_dir) / sub).mkdir(parents=True, exist_ok=True)
@@ -418,19 +418,19 @@ class Server:
             first = not (db / "etcd").is_dir()
             (db / "etcd" / "member" / "snap").mkdir(parents=True, exist_ok=True)
             (db / "etcd" / "member" / "wal").mkdir(parents=True, exist_ok=True)
-            rtlog.info("Managed etcd cluster initializing" if first
+            log.info("Managed etcd cluster initializing" if first
                        else "Managed etcd cluster bootstrap already complete and initialized")
             (db / "snapshots").mkdir(exist_ok=True)
         else:
-            rtlog.info("Configuring sqlite3 database connection pooling: maxIdleConns=2, maxOpenConns=0, "
+            log.info("Configuring sqlite3 database connection pooling: maxIdleConns=2, maxOpenConns=0, "
                        "connMaxLifetime=0s")
-            rtlog.info("Configuring database table schema and indexes, this may take a moment...")
-            rtlog.info("Database tables and indexes are up to date")
-            rtlog.info("Kine available at unix://kine.sock")
+            log.info("Configuring database table schema and indexes, this may take a moment...")
+            log.info("Database tables and indexes are up to date")
+            log.info("Kine available at unix://kine.sock")
             state = db / "state.db"
             if not state.exists():
                 write_file(state, b"", 0o600)  # placeholder: tools look for K3s' sqlite file
-        rtlog.info("Reconciling bootstrap data between datastore and disk")
+        log.info("Reconciling bootstrap data between datastore and disk")
 
     def _open_store(self) -> None:
         state = self.cfg.server_dir / "db" / ("etcd" if self.etcd else "") / "standin-store.json"
@@ -471,7 +471,7 @@ class Server:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
             raise FatalError(f"listen tcp {shown}: bind: {reason}") from exc
         self.listener.start()
-        rtlog.info(f"Running kube-apiserver --advertise-address={cfg.advertise_address} "
+        log.info(f"Running kube-apiserver --advertise-address={cfg.advertise_address} "
                    f"--advertise-port={cfg.port} --anonymous-auth=false --authorization-mode=Node,RBAC "
                    f"--bind-address=127.0.0.1 --secure-port={cfg.port + 1}")
 
@@ -508,12 +508,12 @@ class Server:
         write_tokens(cfg, self.password, self.agent_password, self.ca_pem)
         shown = paths.unhost(cfg.server_dir / "token")
         join = f"https://{cfg.advertise_address}:{cfg.port}"
-        rtlog.info(f"Server node token is available at {shown}")
-        rtlog.info(f"To join server node to cluster: k3s server -s {join} -t ${{SERVER_NODE_TOKEN}}")
-        rtlog.info(f"Agent node token is available at {paths.unhost(cfg.server_dir / 'agent-token')}")
-        rtlog.info(f"To join agent node to cluster: k3s agent -s {join} -t ${{AGENT_NODE_TOKEN}}")
+        log.info(f"Server node token is available at {shown}")
+        log.info(f"To join server node to cluster: k3s server -s {join} -t ${{SERVER_NODE_TOKEN}}")
+        log.info(f"Agent node token is available at {paths.unhost(cfg.server_dir / 'agent-token')}")
+        log.info(f"To join agent node to cluster: k3s agent -s {join} -t ${{AGENT_NODE_TOKEN}}")
         write_kubeconfig(cfg, self.ca_pem, self.pki.admin)
-        rtlog.info("Run: k3s kubectl")
+        log.info("Run: k3s kubectl")
 
     # --- core controllers ---------------------------------------------------------------------------
     def start_core(self) -> None:
@@ -539,7 +539,7 @@ class Server:
             "store": self.store, "manifests_dir": self.cfg.server_dir / "manifests",
             "directory": self.cfg.server_dir / "manifests", "data_dir": paths.host(self.cfg.data_dir),
             "server_dir": self.cfg.server_dir, "disable": list(self.cfg.disable),
-            "disabled": list(self.cfg.disable), "skip": list(self.cfg.disable), "log": rtlog,
+            "disabled": list(self.cfg.disable), "skip": list(self.cfg.disable), "log": log,
         }
         try:
             import inspect
@@ -555,12 +555,12 @@ class Server:
                 if hasattr(self.addons, "start"):
                     self.addons.start()  # a controller with its own 15 s loop
         except (TypeError, ValueError) as exc:
-            rtlog.warning(f"Addon controller not started: {exc}")
+            log.warning(f"Addon controller not started: {exc}")
             self.addons = None
 
     def _core_loop(self) -> None:
         assert self.objects is not None
-        lifecycle = nodes.Lifecycle(self.objects, self.cfg.node_name, self.cfg.cluster_cidr, rtlog.info)
+        lifecycle = nodes.Lifecycle(self.objects, self.cfg.node_name, self.cfg.cluster_cidr, log.info)
         next_beat = next_life = next_addon = 0.0
         while not self.stop.is_set():
             now = time.monotonic()
@@ -575,7 +575,7 @@ class Server:
                     self._addon_tick()
                     next_addon = now + ADDON_SECONDS
             except Exception as exc:  # keep controllers alive like K3s' retrying loops do
-                rtlog.error(f"Failed to run controllers: {exc}")
+                log.error(f"Failed to run controllers: {exc}")
             self.stop.wait(1.0)
 
     def node_spec(self) -> nodes.NodeSpec:
@@ -595,13 +595,13 @@ class Server:
             try:
                 self.passwords.ensure(spec.name, ensure_node_password())
             except nodes.NodePasswordRejected:
-                rtlog.info("Waiting to retrieve agent configuration; server is not ready: Node password rejected, "
+                log.info("Waiting to retrieve agent configuration; server is not ready: Node password rejected, "
                            "duplicate hostname or contents of '/etc/rancher/node/password' may not match server "
                            "node-passwd entry, try enabling a unique node name with the --with-node-id flag")
                 return
             if self.objects.get("v1", "Node", None, spec.name) is None:
                 self.objects.create(nodes.build_node(spec, verdict.ready, verdict.message))
-                rtlog.info(f"Successfully registered node {spec.name}")
+                log.info(f"Successfully registered node {spec.name}")
             self.own_node_registered = True
         self.objects.mutate("v1", "Node", None, spec.name,
                             lambda node: nodes.refresh_status(node, spec, verdict.ready, verdict.message))
@@ -659,7 +659,6 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
     """``k3s server``; returns the process exit code."""
     stop = stop or threading.Event()
     install_signal_handlers(stop)
-    rtlog.set_debug(bool(_get(flags, "debug", False)))
     server: Server | None = None
     try:
         cfg = config_from_flags(flags, argv)
@@ -669,13 +668,13 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
         server.publish_tokens_and_kubeconfig()
         server.start_core()
         if server.wait_ready():
-            rtlog.info("k3s is up and running")
+            log.info("k3s is up and running")
             sdnotify.ready()
         stop.wait()
-        rtlog.info("Shutting down k3s")
+        log.info("Shutting down k3s")
         return 0
     except FatalError as exc:
-        rtlog.fatal_line(str(exc))
+        log.fatal_line(str(exc))
         return 1
     finally:
         if server is not None:

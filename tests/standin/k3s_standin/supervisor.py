@@ -27,7 +27,7 @@ from typing import Callable
 
 from asn1crypto import x509 as asn1_x509
 
-from . import nodes, pki, rtlog, tokens
+from . import log, nodes, pki, tokens
 from .httpsd import Request, Response, status_response
 from .objstore import Objects
 
@@ -226,7 +226,7 @@ class Supervisor:
         try:
             user = self.auth.authenticate(req)
         except AuthError as exc:
-            rtlog.error(f"Failed to authenticate request from {req.remote_addr}: {exc}")
+            log.error(f"Failed to authenticate request from {req.remote_addr}: {exc}")
             return _error(req, 401, "not authorized")
         if user is None or not user.has_any(roles):
             return _error(req, 403, "forbidden")
@@ -274,7 +274,7 @@ class Supervisor:
         sub = req.path[len(self.prefix):]
         if sub == "/server-bootstrap":
             if self.control.bootstrap_data is None:
-                rtlog.warning(f"Received HTTP bootstrap request from {req.remote_addr}, "
+                log.warning(f"Received HTTP bootstrap request from {req.remote_addr}, "
                               "but embedded etcd is not enabled.")
                 return _error(req, 400, "etcd disabled")
             return Response(200, {"Content-Type": "application/json"}, self.control.bootstrap_data())
@@ -391,7 +391,7 @@ _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 405: "Meth
 
 def _error(req: Request, code: int, message: str) -> Response:
     """K3s' util.SendError: log, then a Status object with Connection: close."""
-    rtlog.error(f"Sending {req.proto} {code} response to {req.remote_addr}: {message}")
+    log.error(f"Sending {req.proto} {code} response to {req.remote_addr}: {message}")
     reason = _REASONS.get(code, "Unknown")
     details = None
     if code == 500:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from . import paths, rtlog, tokens
+from . import log, paths, tokens
 
 DEFAULT_GROUP = "system:bootstrappers:k3s:default-node-token"
 DEFAULT_USAGES = ["signing", "authentication"]
@@ -270,6 +270,6 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> int:
             raise CommandError(f"unsupported token subcommand: {args.sub or '(none)'}")
         return handler(args)
     except CommandError as exc:
-        rtlog.fatal_line(f"Error: {exc}")
+        log.fatal_line(f"Error: {exc}")
         sys.stdout.flush()
         return 1
