@@ -401,10 +401,11 @@ class _EventReader:
     def node(self, event: Any) -> _Node:
         line = event.start_mark.line
         if isinstance(event, yaml.AliasEvent):
-            target = self.anchors.get(event.anchor)
+            anchor = event.anchor or ""  # always set on an alias
+            target = self.anchors.get(anchor)
             if target is None:
-                raise ConfigError(f"yaml: unknown anchor '{event.anchor}' referenced")
-            alias = _Node("alias", line, value=event.anchor)
+                raise ConfigError(f"yaml: unknown anchor '{anchor}' referenced")
+            alias = _Node("alias", line, value=anchor)
             alias.target = target
             return alias
         if isinstance(event, yaml.ScalarEvent):

@@ -82,7 +82,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -205,7 +205,7 @@ class HTTPSServer(socketserver.ThreadingMixIn, HTTPServer):
         with self._conns_lock:
             self._conns.add(tls)
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            _RequestHandler(tls, client_address, self)
         finally:
             with self._conns_lock:
                 self._conns.discard(tls)

@@ -208,7 +208,7 @@ def base_labels(spec: NodeSpec) -> dict[str, str]:
     return labels
 
 
-def annotations(spec: NodeSpec) -> dict[str, str]:
+def node_annotations(spec: NodeSpec) -> dict[str, str]:
     """K3s' node annotations; k3s.io/hostname and k3s.io/internal-ip are annotations in real K3s."""
     notes = {
         "alpha.kubernetes.io/provided-node-ip": ",".join(spec.internal_ips),
@@ -292,7 +292,7 @@ def build_node(spec: NodeSpec, ready: bool, not_ready_message: str = "") -> dict
     node: dict = {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": spec.name, "labels": base_labels(spec), "annotations": annotations(spec)},
+        "metadata": {"name": spec.name, "labels": base_labels(spec), "annotations": node_annotations(spec)},
         "spec": {"providerID": f"k3s://{spec.name}"},
         "status": {
             "addresses": addresses(spec),
@@ -323,7 +323,7 @@ def refresh_status(node: dict, spec: NodeSpec, ready: bool, not_ready_message: s
     else:
         node_spec.pop("taints", None)
     meta = node.setdefault("metadata", {})
-    meta.setdefault("annotations", {}).update(annotations(spec))
+    meta.setdefault("annotations", {}).update(node_annotations(spec))
 
 
 # --- node passwords ------------------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class NodePasswords:
             raise NodePasswordRejected(f"unable to verify hash for node '{node_name}': hash does not match")
 
     def _new_secret(self, name: str, node_name: str, password: str) -> dict:
-        secret = {
+        secret: dict = {
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": name, "namespace": "kube-system"},

@@ -233,8 +233,8 @@ def _print_table(rows: list[dict[str, str]]) -> None:
         table.append([f"{row.get('token-id')}.{row.get('token-secret')}", ttl, expires, ",".join(_usages(row)),
                       row.get("description") or "<none>", row.get("auth-extra-groups", "")])
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    for row in table:
-        print("   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    for cells in table:
+        print("   ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells)).rstrip())
 
 
 def delete(args: TokenArgs) -> int:
