@@ -16,12 +16,14 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airgap, log, nodes, paths, pki, sdnotify, tokens
-from .server import FatalError, _get, build_info, ensure_node_id, ensure_node_password, install_signal_handlers
+from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, tokens
+from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
+                     node_config, proc_net, read_token_file)
+from .server import kubeconfig_text
 
 VALIDATE_RETRY = 2.0
 CONFIG_RETRY = 5.0
@@ -116,8 +118,8 @@ def validate_server(server_url: str, token: tokens.Token) -> tuple[str, bytes | 
         log.warning("Cluster CA certificate is trusted by the host CA bundle. Token CA hash will not be validated.")
     elif not token.ca_hash and cacerts is not None:
         log.warning("Cluster CA certificate is not trusted by the host CA bundle, but the token does not include "
-                      "a CA hash. Use the full token from the server's node-token file to enable Cluster CA "
-                      "validation.")
+                    "a CA hash. Use the full token from the server's node-token file to enable Cluster CA "
+                    "validation.")
     elif cacerts is not None:
         server_hash = tokens.hash_ca(cacerts)
         if server_hash != token.ca_hash:
@@ -128,57 +130,25 @@ def validate_server(server_url: str, token: tokens.Token) -> tuple[str, bytes | 
 
 # --- configuration ------------------------------------------------------------------------------------------
 
-@dataclass
-class AgentConfig:
+@dataclass(kw_only=True)
+class AgentConfig(NodeConfig):
     server: str
     token: str
-    data_dir: str
-    node_name: str
-    host_name: str
-    node_ips: list[str]
-    external_ips: list[str]
-    labels: dict[str, str]
-    taints: list[dict[str, str]]
-    pause_image: str
-    with_node_id: bool
-    node_args: list[str] = field(default_factory=list)
-
-    @property
-    def agent_dir(self) -> Path:
-        return paths.host(self.data_dir) / "agent"
 
 
 def config_from_flags(flags: Any, argv: list[str] | None = None) -> AgentConfig:
-    token = _get(flags, "token", "") or ""
-    token_file = _get(flags, "token-file", "") or ""
+    token = flag(flags, "token", "")
+    token_file = flag(flags, "token-file", "")
     if token_file:
-        try:
-            token = paths.host(token_file).read_text().strip()
-        except OSError as exc:
-            raise FatalError(f"failed to read token file {token_file}: {exc}") from exc
-    data_dir = paths.resolve_data_dir(_get(flags, "data-dir"))
+        token = read_token_file(token_file)
+    data_dir = paths.resolve_data_dir(flag(flags, "data-dir"))
     has_cert = (paths.host(data_dir) / "agent" / "client-kubelet.crt").exists()
     if not token and not has_cert:
         raise FatalError("--token is required")
-    server = _get(flags, "server", "") or ""
+    server = flag(flags, "server", "")
     if not server:
         raise FatalError("--server is required")
-    try:
-        labels = nodes.parse_labels(_get(flags, "node-label", []))
-        taints = nodes.parse_taints(_get(flags, "node-taint", []))
-    except nodes.NodeConfigError as exc:
-        raise FatalError(str(exc)) from exc
-    host_name = nodes.hostname()
-    return AgentConfig(
-        server=server, token=token, data_dir=data_dir,
-        node_name=(_get(flags, "node-name", "") or host_name).lower(), host_name=host_name,
-        node_ips=nodes.split_list(_get(flags, "node-ip", [])) or [nodes.detect_node_ip()],
-        external_ips=nodes.split_list(_get(flags, "node-external-ip", [])),
-        labels=labels, taints=taints,
-        pause_image=airgap.pause_image_ref(_get(flags, "pause-image", ""), ""),
-        with_node_id=bool(_get(flags, "with-node-id", False)),
-        node_args=["agent"] + list(argv or []),
-    )
+    return AgentConfig(**node_config(flags, "agent", argv), server=server, token=token)
 
 
 # --- the agent ---------------------------------------------------------------------------------------------
@@ -187,11 +157,11 @@ class Agent:
     def __init__(self, cfg: AgentConfig, stop: threading.Event) -> None:
         self.cfg = cfg
         self.stop = stop
-        self.info = build_info()
+        self.info = buildinfo.get()
         self.base = ""
         self.ca_pem = b""
         self.password_file = paths.NODE_CONFIG_DIR + "/password"
-        self.pause = airgap.PauseImageChecker(cfg.agent_dir / "images", cfg.pause_image, _proc_net())
+        self.pause = airgap.PauseImageChecker(cfg.agent_dir / "images", cfg.pause_image, proc_net())
 
     def validate(self) -> bool:
         """Retry CA validation every 2 s until it succeeds (or the agent is stopped)."""
@@ -272,8 +242,6 @@ class Agent:
         pki.write_private(agent / f"{base}.crt", body, 0o600)
 
     def _write_kubeconfigs(self) -> None:
-        from .server import kubeconfig_text
-
         agent = self.cfg.agent_dir
         for name, base in (("kubelet", "client-kubelet"), ("kubeproxy", "client-kube-proxy"),
                            ("k3scontroller", "client-k3s-controller")):
@@ -286,12 +254,12 @@ class Agent:
         cfg = self.cfg
         return nodes.NodeSpec(name=cfg.node_name, internal_ips=cfg.node_ips, external_ips=cfg.external_ips,
                               host_name=cfg.host_name, labels=cfg.labels, taints=cfg.taints,
-                              version=self.info["version"], node_args=cfg.node_args,
+                              version=self.info.version, node_args=cfg.node_args,
                               data_dir=paths.host(cfg.data_dir))
 
     def _api(self, method: str, path: str, doc: dict | None = None) -> Reply:
         body = json.dumps(doc).encode() if doc is not None else None
-        headers = {"Accept": "application/json", "User-Agent": f"k3s/{self.info['version']}"}
+        headers = {"Accept": "application/json", "User-Agent": f"k3s/{self.info.version}"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         return http(method, self.base + path, self._ctx(with_client_cert=True), body=body, headers=headers)
@@ -356,11 +324,6 @@ def _status_message(reply: Reply) -> str:
         return f"{reply.status} {reply.reason}"
 
 
-def _proc_net() -> Path:
-    simulated = paths.host("/proc/net")
-    return simulated if simulated.is_dir() else Path("/proc/net")
-
-
 def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None = None) -> int:
     """``k3s agent``; returns the exit code (0 after SIGTERM, 1 on fatal configuration errors)."""
     stop = stop or threading.Event()
@@ -368,7 +331,7 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
     try:
         cfg = config_from_flags(flags, argv)
         agent = Agent(cfg, stop)
-        log.info(f"Starting k3s agent {agent.info['version']} ({agent.info['git_commit'][:8]})")
+        log.info(f"Starting k3s agent {agent.info.version} ({agent.info.git_commit})")
         if cfg.with_node_id:
             cfg.node_name = f"{cfg.node_name}-{ensure_node_id()}"
         (paths.host(cfg.data_dir) / "agent" / "images").mkdir(parents=True, exist_ok=True)

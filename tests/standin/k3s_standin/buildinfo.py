@@ -94,14 +94,14 @@ def get() -> BuildInfo:
     return load()
 
 
-def version_info() -> dict[str, str]:
-    """Body of the API's ``GET /version``.
+def version_info(info: BuildInfo | None = None) -> dict[str, str]:
+    """Body of the API's ``GET /version`` for ``info`` (default: this installation's build).
 
     K3s builds Kubernetes with its own version as gitVersion, so ``kubectl version`` shows
     ``Server Version: v1.34.3+k3s1``. The emulation/compatibility fields exist since Kubernetes 1.33;
     their values here (emulation = own minor, min compatibility = minor - 1) are not in the reference.
     """
-    info = get()
+    info = info or get()
     minor = info.minor
     return {
         "major": info.major,

@@ -1,7 +1,8 @@
 """The Kubernetes API of the stand-in: routing, discovery, CRUD verbs, patches, apply, watch, Status errors.
 
-`KubeAPI.handle(ApiRequest) -> ApiResponse` is transport-free: `server.py` authenticates the client and
-hands every request that is not a supervisor route to it.  Responses are JSON shaped like kube-apiserver
+`KubeAPI.handle(ApiRequest) -> ApiResponse` is transport-free: the supervisor (`supervisor.py`, behind the
+HTTPS listener of `server.py`) authenticates the client and hands every request that is not a supervisor
+route to it, with `user=None` when no credentials were accepted.  Responses are JSON shaped like kube-apiserver
 v1.34's (object field order included); `kubectl get` receives server-side Tables.  Watch responses have an
 iterator body: newline-terminated JSON events, plus `b""` ticks at least every second while idle, which the
 transport must not write (an empty chunk would end a chunked body) but may use to check that the client is
@@ -10,20 +11,17 @@ still connected.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
-from . import openapi, patching, protobuf, tables
+from . import buildinfo, openapi, patching, protobuf, tables
 from .resources import ResourceType
 from .store import ApiError, Store, bad_request, unknown_resource
 
-DEFAULT_VERSION = "v1.34.3+k3s1"
 READ_VERBS = {"GET": "get", "HEAD": "get"}
 ACCEPTED_BODY_TYPES = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
@@ -53,31 +51,10 @@ class ApiResponse:
 
 
 # ------------------------------------------------------------------------------------------ version info
-def default_version_info() -> dict[str, str]:
-    """/version content from the build (the buildinfo module, else _build.json), else v1.34.3+k3s1."""
-    try:
-        from . import buildinfo  # type: ignore[attr-defined]
-        info = buildinfo.version_info()
-        if isinstance(info, dict) and info.get("gitVersion"):
-            return dict(info)
-    except (ImportError, AttributeError):  # the module belongs to the CLI engineer; fall back quietly
-        pass
-    build: dict[str, Any] = {}
-    build_file = Path(__file__).with_name("_build.json")
-    if build_file.exists():
-        build = json.loads(build_file.read_text())
-    return version_info(str(build.get("version") or DEFAULT_VERSION), str(build.get("git_commit") or "00000000"),
-                        str(build.get("go_version") or "go1.24.11"), str(build.get("arch") or "amd64"))
-
-
 def version_info(git_version: str, git_commit: str, go_version: str, arch: str,
-                 build_date: str = "2025-12-05T00:00:00Z") -> dict[str, str]:
-    match = re.match(r"v(\d+)\.(\d+)", git_version)
-    major, minor = (match.group(1), match.group(2)) if match else ("1", "34")
-    return {"major": major, "minor": minor, "emulationMajor": major, "emulationMinor": minor,
-            "minCompatibilityMajor": major, "minCompatibilityMinor": str(max(int(minor) - 1, 0)),
-            "gitVersion": git_version, "gitCommit": git_commit, "gitTreeState": "clean", "buildDate": build_date,
-            "goVersion": go_version, "compiler": "gc", "platform": f"linux/{arch}"}
+                 build_date: str = buildinfo.DEFAULT_BUILD_DATE) -> dict[str, str]:
+    """The /version document of another build than this installation's (tests)."""
+    return buildinfo.version_info(buildinfo.BuildInfo(git_version, git_commit, go_version, arch, build_date))
 
 
 # -------------------------------------------------------------------------------------------- rendering
@@ -165,12 +142,19 @@ def _accept(headers: dict[str, str]) -> Negotiated:
 
 
 class KubeAPI:
-    """Kubernetes API over a Store.  version_info is the /version document (default_version_info())."""
+    """Kubernetes API over a Store.  version_info is the /version document (default: buildinfo.version_info()).
+
+    anonymous_auth is kube-apiserver's --anonymous-auth: with the upstream default (True) a request without
+    a user is "system:anonymous" and reaches only the public-info paths; K3s runs kube-apiserver with
+    --anonymous-auth=false, so the server passes False and such a request gets 401 Unauthorized.
+    """
 
     def __init__(self, store: Store, version_info: dict[str, str] | None = None, *,
-                 server_address: str = "127.0.0.1:6443", clock: Any = time.time) -> None:
+                 server_address: str = "127.0.0.1:6443", clock: Any = time.time,
+                 anonymous_auth: bool = True) -> None:
         self.store = store
-        self.version_info = version_info or default_version_info()
+        self.anonymous_auth = anonymous_auth
+        self.version_info = version_info or buildinfo.version_info()
         self.server_address = server_address
         self.clock = clock
 
@@ -217,11 +201,14 @@ class KubeAPI:
         raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     def _authorize(self, req: ApiRequest, path: str) -> None:
-        """Anonymous clients only reach the public-info paths (system:public-info-viewer); every
-        authenticated user is allowed everything (K3s's admin, server and node identities)."""
+        """Without anonymous auth a request without a user is 401 Unauthorized. With it, anonymous clients
+        only reach the public-info paths (system:public-info-viewer). Every authenticated user is allowed
+        everything (K3s's admin, server and node identities)."""
         user = req.user
         if user is not None and user.name != "system:anonymous":
             return
+        if not self.anonymous_auth:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
         if path in PUBLIC_PATHS or path.startswith(("/healthz/", "/livez/", "/readyz/")):
             return
         raise ApiError(403, "Forbidden", f'forbidden: User "system:anonymous" cannot {req.method.lower()} path '

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import buildinfo
 from .objstore import Objects, now_rfc3339
 
-K3S_VERSION_DEFAULT = "v1.34.3+k3s1"
 CONTAINERD_VERSION = "containerd://2.1.5-k3s1"
 NODE_MONITOR_GRACE = dt.timedelta(seconds=40)
 ORPHAN_PASSWORD_AGE = dt.timedelta(minutes=10)
@@ -183,7 +183,7 @@ class NodeSpec:
     taints: list[dict[str, str]] = field(default_factory=list)
     control_plane: bool = False
     etcd: bool = False
-    version: str = K3S_VERSION_DEFAULT
+    version: str = buildinfo.DEFAULT_VERSION
     node_args: list[str] = field(default_factory=list)
     data_dir: Path = Path("/var/lib/rancher/k3s")
 

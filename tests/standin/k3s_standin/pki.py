@@ -133,10 +133,10 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def _valid_ips(values: list[str]) -> list[str]:
-    return [str(ipaddress.ip_address(v)) for v in values if _is_ip(v)]
+    return [str(ipaddress.ip_address(v)) for v in values if is_ip(v)]
 
 
-def _is_ip(value: str) -> bool:
+def is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
         return True

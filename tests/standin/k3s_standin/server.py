@@ -9,20 +9,25 @@ import base64
 import errno
 import grp
 import hashlib
+import ipaddress
 import json
 import os
-import signal
 import ssl
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airgap, apiglue, log, nodes, paths, pki, sdnotify, supervisor, tokens
+from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, supervisor, tokens
+from .addons import AddonController
+from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
+                     node_config, proc_net, read_token_file)
 from .httpsd import HTTPSServer, server_context
-from .objstore import Objects, open_store
+from .kubeapi import KubeAPI
+from .objstore import Objects
+from .store import Store
 
 SERVICE_IP = "10.43.0.1"
 CLUSTER_DNS = "10.43.0.10"
@@ -31,60 +36,13 @@ LIFECYCLE_SECONDS = 5.0
 ADDON_SECONDS = 15.0
 
 
-class FatalError(Exception):
-    """Startup failure; the message is what K3s prints after ``level=fatal msg=``."""
-
-
-# --- build info -------------------------------------------------------------------------------------------
-
-def build_info() -> dict[str, str]:
-    """Version data from the CLI engineer's buildinfo module or the payload's _build.json."""
-    try:
-        from . import buildinfo  # the CLI engineer's module
-
-        data = buildinfo.get()
-        return {"version": data.version, "git_commit": data.git_commit, "go_version": data.go_version,
-                "arch": data.arch}
-    except (ImportError, AttributeError):
-        pass
-    info = {"version": nodes.K3S_VERSION_DEFAULT, "git_commit": "00000000", "go_version": "go1.24.11",
-            "arch": nodes.go_arch()}
-    build_file = Path(__file__).with_name("_build.json")
-    if build_file.exists():
-        try:
-            info.update({k: str(v) for k, v in json.loads(build_file.read_text()).items()})
-        except ValueError:
-            pass
-    return info
-
-
 # --- configuration ------------------------------------------------------------------------------------------
 
-def _get(flags: Any, name: str, default: Any = None) -> Any:
-    try:
-        value = flags.get(name)
-    except (KeyError, AttributeError, ValueError):
-        return default
-    return default if value is None else value
-
-
-def _read_token_file(path: str) -> str:
-    try:
-        return paths.host(path).read_text().strip()
-    except OSError as exc:
-        raise FatalError(f"failed to read token file {path}: {exc}") from exc
-
-
-@dataclass
-class ServerConfig:
-    data_dir: str  # as the host sees it
+@dataclass(kw_only=True)
+class ServerConfig(NodeConfig):
     port: int
     bind_address: str
     advertise_address: str
-    node_name: str
-    host_name: str
-    node_ips: list[str]
-    external_ips: list[str]
     tls_sans: list[str]
     token: str
     agent_token: str
@@ -94,58 +52,48 @@ class ServerConfig:
     cluster_init: bool
     disable: list[str]
     disable_agent: bool
-    labels: dict[str, str]
-    taints: list[dict[str, str]]
-    pause_image: str
     cluster_cidr: str
-    with_node_id: bool
-    node_args: list[str] = field(default_factory=list)
+    cluster_dns: list[str]
+    cluster_domain: str
+    default_local_storage_path: str  # as the host sees it
+    system_default_registry: str
 
     @property
     def server_dir(self) -> Path:
         return paths.host(self.data_dir) / "server"
 
-    @property
-    def agent_dir(self) -> Path:
-        return paths.host(self.data_dir) / "agent"
-
 
 def config_from_flags(flags: Any, argv: list[str] | None = None) -> ServerConfig:
-    token = _get(flags, "token", "") or (_read_token_file(_get(flags, "token-file")) if _get(flags, "token-file") else "")
-    agent_token = _get(flags, "agent-token", "") or (
-        _read_token_file(_get(flags, "agent-token-file")) if _get(flags, "agent-token-file") else "")
-    node_ips = nodes.split_list(_get(flags, "node-ip", [])) or [nodes.detect_node_ip()]
-    external_ips = nodes.split_list(_get(flags, "node-external-ip", []))
-    host_name = nodes.hostname()
-    try:
-        labels = nodes.parse_labels(_get(flags, "node-label", []))
-        taints = nodes.parse_taints(_get(flags, "node-taint", []))
-    except nodes.NodeConfigError as exc:
-        raise FatalError(str(exc)) from exc
+    token = flag(flags, "token", "") or (
+        read_token_file(flag(flags, "token-file")) if flag(flags, "token-file") else "")
+    agent_token = flag(flags, "agent-token", "") or (
+        read_token_file(flag(flags, "agent-token-file")) if flag(flags, "agent-token-file") else "")
+    registry = flag(flags, "system-default-registry", "")
+    node = node_config(flags, "server", argv, registry)
+    cluster_dns = nodes.split_list(flag(flags, "cluster-dns", [])) or [CLUSTER_DNS]
+    for address in cluster_dns:
+        if not pki.is_ip(address):
+            raise FatalError(f"invalid cluster-dns address {address}")
     return ServerConfig(
-        data_dir=paths.resolve_data_dir(_get(flags, "data-dir")),
-        port=int(_get(flags, "https-listen-port", 6443)),
-        bind_address=_get(flags, "bind-address", "") or "",
-        advertise_address=_get(flags, "advertise-address", "") or (external_ips or node_ips)[0],
-        node_name=(_get(flags, "node-name", "") or host_name).lower(),
-        host_name=host_name,
-        node_ips=node_ips,
-        external_ips=external_ips,
-        tls_sans=nodes.split_list(_get(flags, "tls-san", [])),
+        **node,
+        port=int(flag(flags, "https-listen-port", 6443)),
+        bind_address=flag(flags, "bind-address", ""),
+        advertise_address=flag(flags, "advertise-address", "") or (node["external_ips"] or node["node_ips"])[0],
+        tls_sans=nodes.split_list(flag(flags, "tls-san", [])),
         token=token,
         agent_token=agent_token,
-        kubeconfig=_get(flags, "write-kubeconfig", "") or "",
-        kubeconfig_mode=_get(flags, "write-kubeconfig-mode", "") or "",
-        kubeconfig_group=_get(flags, "write-kubeconfig-group", "") or "",
-        cluster_init=bool(_get(flags, "cluster-init", False)),
-        disable=nodes.split_list(_get(flags, "disable", [])),
-        disable_agent=bool(_get(flags, "disable-agent", False)),
-        labels=labels,
-        taints=taints,
-        pause_image=airgap.pause_image_ref(_get(flags, "pause-image", ""), _get(flags, "system-default-registry", "")),
-        cluster_cidr=(nodes.split_list(_get(flags, "cluster-cidr", [])) or ["10.42.0.0/16"])[0],
-        with_node_id=bool(_get(flags, "with-node-id", False)),
-        node_args=["server"] + list(argv or []),
+        kubeconfig=flag(flags, "write-kubeconfig", ""),
+        kubeconfig_mode=flag(flags, "write-kubeconfig-mode", ""),
+        kubeconfig_group=flag(flags, "write-kubeconfig-group", ""),
+        cluster_init=bool(flag(flags, "cluster-init", False)),
+        disable=nodes.split_list(flag(flags, "disable", [])),
+        disable_agent=bool(flag(flags, "disable-agent", False)),
+        cluster_cidr=(nodes.split_list(flag(flags, "cluster-cidr", [])) or ["10.42.0.0/16"])[0],
+        cluster_dns=[str(ipaddress.ip_address(a)) for a in cluster_dns],
+        cluster_domain=flag(flags, "cluster-domain", "") or "cluster.local",
+        default_local_storage_path=flag(flags, "default-local-storage-path", "")
+        or f"{node['data_dir'].rstrip('/')}/storage",
+        system_default_registry=registry,
     )
 
 
@@ -182,18 +130,8 @@ def serving_sans(cfg: ServerConfig) -> tuple[list[str], list[str]]:
     if cfg.bind_address and cfg.bind_address not in ("0.0.0.0", "::"):
         ips.append(cfg.bind_address)
     for san in cfg.tls_sans:
-        (ips if _is_ip(san) else dns).append(san)
+        (ips if pki.is_ip(san) else dns).append(san)
     return dns, ips
-
-
-def _is_ip(value: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
 
 
 def ensure_pki(cfg: ServerConfig) -> Pki:
@@ -343,33 +281,12 @@ def _apply_kubeconfig_mode(cfg: ServerConfig, path: Path, shown: str) -> None:
             os.chmod(path, int(cfg.kubeconfig_mode, 8))
         except ValueError:
             log.error(f"Failed to set {shown} to mode ----------: strconv.ParseInt: parsing "
-                        f'"{cfg.kubeconfig_mode}": invalid syntax')
+                      f'"{cfg.kubeconfig_mode}": invalid syntax')
     if cfg.kubeconfig_group:
         try:
             os.chown(path, -1, grp.getgrnam(cfg.kubeconfig_group).gr_gid)
         except (KeyError, PermissionError) as exc:
             log.error(f"Failed to set {shown} to group {cfg.kubeconfig_group}: {exc}")
-
-
-def ensure_node_password() -> str:
-    """/etc/rancher/node/password: 16 random bytes hex, 0600, created once and kept forever."""
-    path = paths.host(paths.NODE_CONFIG_DIR) / "password"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    password = tokens.random_password()
-    write_file(path, password + "\n", 0o600)
-    return password
-
-
-def ensure_node_id() -> str:
-    """/etc/rancher/node/id for --with-node-id: 8 hex characters."""
-    path = paths.host(paths.NODE_CONFIG_DIR) / "id"
-    if path.exists():
-        return path.read_text().strip()
-    node_id = os.urandom(4).hex()
-    write_file(path, node_id + "\n", 0o600)
-    return node_id
 
 
 # --- the running server -------------------------------------------------------------------------------------
@@ -378,21 +295,21 @@ class Server:
     def __init__(self, cfg: ServerConfig, stop: threading.Event) -> None:
         self.cfg = cfg
         self.stop = stop
-        self.info = build_info()
+        self.info = buildinfo.get()
+        self.store: Store | None = None
         self.objects: Objects | None = None
         self.passwords: nodes.NodePasswords | None = None
         self.control: supervisor.ControlInfo | None = None
         self.listener: HTTPSServer | None = None
         self.etcd = cfg.cluster_init or (cfg.server_dir / "db" / "etcd").is_dir()
-        self.pause = airgap.PauseImageChecker(cfg.agent_dir / "images", cfg.pause_image, _proc_net())
+        self.pause = airgap.PauseImageChecker(cfg.agent_dir / "images", cfg.pause_image, proc_net())
         self.own_node_registered = False
-        self.addons: Any = None
-        self._addon_tick: Any = None
+        self.addons: AddonController | None = None
 
     # startup steps, in K3s' order
     def prepare(self) -> None:
         cfg = self.cfg
-        log.info(f"Starting k3s {self.info['version']} ({self.info['git_commit'][:8]})")
+        log.info(f"Starting k3s {self.info.version} ({self.info.git_commit})")
         for sub in ("server", "server/db", "server/manifests", "server/static", "server/cred", "agent",
                     "agent/images", "agent/etc"):
             (paths.host(cfg.data_dir) / sub).mkdir(parents=True, exist_ok=True)
@@ -423,7 +340,7 @@ class Server:
             (db / "snapshots").mkdir(exist_ok=True)
         else:
             log.info("Configuring sqlite3 database connection pooling: maxIdleConns=2, maxOpenConns=0, "
-                       "connMaxLifetime=0s")
+                     "connMaxLifetime=0s")
             log.info("Configuring database table schema and indexes, this may take a moment...")
             log.info("Database tables and indexes are up to date")
             log.info("Kine available at unix://kine.sock")
@@ -434,7 +351,7 @@ class Server:
 
     def _open_store(self) -> None:
         state = self.cfg.server_dir / "db" / ("etcd" if self.etcd else "") / "standin-store.json"
-        self.store = open_store(state, (self.cfg.server_dir / "tls" / "server-ca.crt").read_text())
+        self.store = Store(state, root_ca_pem=(self.cfg.server_dir / "tls" / "server-ca.crt").read_text())
         self.objects = Objects(self.store)
         self.passwords = nodes.NodePasswords(self.objects)
 
@@ -452,9 +369,10 @@ class Server:
             etcd_members=self._etcd_members if self.etcd else None,
             bootstrap_data=self._bootstrap_data if self.etcd else None,
         )
-        api = apiglue.make_api(self.store, apiglue.version_info(
-            self.info["version"], self.info["git_commit"], self.info["go_version"], self.info["arch"]),
-            f"{cfg.advertise_address}:{cfg.port}")
+        assert self.store is not None
+        # K3s runs kube-apiserver with --anonymous-auth=false.
+        api = KubeAPI(self.store, buildinfo.version_info(self.info),
+                      server_address=f"{cfg.advertise_address}:{cfg.port}", anonymous_auth=False)
         sup = supervisor.Supervisor(self.control, supervisor.Authenticator(cfg.server_dir / "cred" / "passwd",
                                                                            lambda: self.objects),
                                     lambda: self.objects, api, lambda: self.passwords)
@@ -472,20 +390,21 @@ class Server:
             raise FatalError(f"listen tcp {shown}: bind: {reason}") from exc
         self.listener.start()
         log.info(f"Running kube-apiserver --advertise-address={cfg.advertise_address} "
-                   f"--advertise-port={cfg.port} --anonymous-auth=false --authorization-mode=Node,RBAC "
-                   f"--bind-address=127.0.0.1 --secure-port={cfg.port + 1}")
+                 f"--advertise-port={cfg.port} --anonymous-auth=false --authorization-mode=Node,RBAC "
+                 f"--bind-address=127.0.0.1 --secure-port={cfg.port + 1}")
 
     def _agent_config(self) -> dict:
         cfg = self.cfg
         return {
-            "ClusterDomain": "cluster.local", "ClusterDNS": CLUSTER_DNS, "ClusterIPRange": cfg.cluster_cidr,
-            "ServiceIPRange": "10.43.0.0/16", "ServiceNodePortRange": "30000-32767",
+            "ClusterDomain": cfg.cluster_domain, "ClusterDNS": cfg.cluster_dns[0],
+            "ClusterIPRange": cfg.cluster_cidr, "ServiceIPRange": "10.43.0.0/16", "ServiceNodePortRange": "30000-32767",
             "SupervisorPort": cfg.port, "HTTPSPort": cfg.port, "APIServerPort": cfg.port + 1,
             "AdvertiseIP": cfg.advertise_address, "AdvertisePort": cfg.port,
             "FlannelBackend": "vxlan", "FlannelIPv6Masq": False, "EgressSelectorMode": "agent",
             "DisableKubeProxy": False, "DisableNPC": False, "DisableCCM": False, "DisableHelmController": False,
             "Skips": {name: True for name in cfg.disable}, "Disables": {name: True for name in cfg.disable},
-            "SystemDefaultRegistry": "", "EmbeddedRegistry": False, "ServiceLBNamespace": "kube-system",
+            "SystemDefaultRegistry": cfg.system_default_registry, "EmbeddedRegistry": False,
+            "ServiceLBNamespace": "kube-system",
         }
 
     def _etcd_members(self) -> list[dict]:
@@ -523,40 +442,15 @@ class Server:
         threading.Thread(target=self._core_loop, name="core", daemon=True).start()
 
     def _start_addons(self) -> None:
-        """Start the API engineer's AddonController (addons.py) when present.
-
-        Its constructor is matched by parameter names, since the module is written concurrently; the
-        controller stages the packaged manifests (skipping --disable'd ones) and applies the directory.
-        """
-        try:
-            from . import addons  # type: ignore[attr-defined]
-        except ImportError:
-            return
-        controller = getattr(addons, "AddonController", None)
-        if controller is None:
-            return
-        known = {
-            "store": self.store, "manifests_dir": self.cfg.server_dir / "manifests",
-            "directory": self.cfg.server_dir / "manifests", "data_dir": paths.host(self.cfg.data_dir),
-            "server_dir": self.cfg.server_dir, "disable": list(self.cfg.disable),
-            "disabled": list(self.cfg.disable), "skip": list(self.cfg.disable), "log": log,
-        }
-        try:
-            import inspect
-
-            params = inspect.signature(controller).parameters
-            kwargs = {name: known[name] for name in params if name in known}
-            self.addons = controller(**kwargs)
-            for method in ("run_once", "sync", "tick"):
-                if hasattr(self.addons, method):
-                    self._addon_tick = getattr(self.addons, method)  # called every 15 s by _core_loop
-                    break
-            else:
-                if hasattr(self.addons, "start"):
-                    self.addons.start()  # a controller with its own 15 s loop
-        except (TypeError, ValueError) as exc:
-            log.warning(f"Addon controller not started: {exc}")
-            self.addons = None
+        """The auto-deploying manifests controller: it stages the packaged manifests (skipping --disable'd
+        ones) with this server's settings, then applies the manifests directory every 15 s (_core_loop)."""
+        assert self.store is not None
+        cfg = self.cfg
+        self.addons = AddonController(
+            self.store, cfg.server_dir / "manifests", list(cfg.disable), node_name=cfg.node_name, log=log,
+            data_dir=paths.host(cfg.data_dir), cluster_dns=cfg.cluster_dns, cluster_domain=cfg.cluster_domain,
+            default_local_storage_path=cfg.default_local_storage_path,
+            system_default_registry=cfg.system_default_registry)
 
     def _core_loop(self) -> None:
         assert self.objects is not None
@@ -571,8 +465,8 @@ class Server:
                 if now >= next_life:
                     lifecycle.tick()
                     next_life = now + LIFECYCLE_SECONDS
-                if now >= next_addon and self.addons is not None and self._addon_tick is not None:
-                    self._addon_tick()
+                if now >= next_addon and self.addons is not None:
+                    self.addons.scan_once()
                     next_addon = now + ADDON_SECONDS
             except Exception as exc:  # keep controllers alive like K3s' retrying loops do
                 log.error(f"Failed to run controllers: {exc}")
@@ -582,7 +476,7 @@ class Server:
         cfg = self.cfg
         return nodes.NodeSpec(name=cfg.node_name, internal_ips=cfg.node_ips, external_ips=cfg.external_ips,
                               host_name=cfg.host_name, labels=cfg.labels, taints=cfg.taints, control_plane=True,
-                              etcd=self.etcd, version=self.info["version"], node_args=cfg.node_args,
+                              etcd=self.etcd, version=self.info.version, node_args=cfg.node_args,
                               data_dir=paths.host(cfg.data_dir))
 
     def heartbeat(self) -> None:
@@ -596,8 +490,8 @@ class Server:
                 self.passwords.ensure(spec.name, ensure_node_password())
             except nodes.NodePasswordRejected:
                 log.info("Waiting to retrieve agent configuration; server is not ready: Node password rejected, "
-                           "duplicate hostname or contents of '/etc/rancher/node/password' may not match server "
-                           "node-passwd entry, try enabling a unique node name with the --with-node-id flag")
+                         "duplicate hostname or contents of '/etc/rancher/node/password' may not match server "
+                         "node-passwd entry, try enabling a unique node name with the --with-node-id flag")
                 return
             if self.objects.get("v1", "Node", None, spec.name) is None:
                 self.objects.create(nodes.build_node(spec, verdict.ready, verdict.message))
@@ -626,9 +520,6 @@ class Server:
     def shutdown(self) -> None:
         if self.listener is not None:
             self.listener.stop()
-        flush = getattr(self.store, "close", None) or getattr(self.store, "flush", None)
-        if callable(flush):
-            flush()
 
 
 def _ipv6_available() -> bool:
@@ -640,19 +531,6 @@ def _ipv6_available() -> bool:
         return True
     except OSError:
         return False
-
-
-def _proc_net() -> Path:
-    """/proc/net of the emulated host: a simulated root may provide its own routing table."""
-    simulated = paths.host("/proc/net")
-    return simulated if simulated.is_dir() else Path("/proc/net")
-
-
-def install_signal_handlers(stop: threading.Event) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda _signum, _frame: stop.set())
 
 
 def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None = None) -> int:

@@ -6,9 +6,10 @@ Follows K3s' ``pkg/server/handlers/router.go`` and ``pkg/server/auth/auth.go``:
 * The ``/v1-k3s`` routes are wrapped in role checks: a request whose credentials fail to authenticate
   gets 401 ``not authorized``; one without credentials, or without one of the required groups, gets 403
   ``forbidden``. Both are ``Status`` JSON, sent with ``Connection: close``.
-* Anything not matched falls through to the Kubernetes API, which applies its own authentication
-  (``--anonymous-auth=false`` in K3s, so every anonymous request there — including ``/version``,
-  ``/healthz``, ``/livez`` and ``/readyz`` — is 401 ``Unauthorized``).
+* Anything not matched falls through to the Kubernetes API (``kubeapi.KubeAPI``) with the user that
+  kube-apiserver's authenticators accept (client certificates and bootstrap tokens, no basic auth), or
+  none. K3s runs kube-apiserver with ``--anonymous-auth=false``, so the API answers every request without
+  a user — including ``/version``, ``/healthz``, ``/livez`` and ``/readyz`` — with 401 ``Unauthorized``.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from typing import Callable
 
 from asn1crypto import x509 as asn1_x509
 
-from . import log, nodes, pki, tokens
+from . import kubeapi, log, nodes, pki, tokens
 from .httpsd import Request, Response, status_response
 from .objstore import Objects
 
@@ -174,12 +175,9 @@ class ControlInfo:
     bootstrap_data: Callable[[], bytes] | None = None
 
 
-ApiHandler = Callable[[Request, User], Response]
-
-
 class Supervisor:
     def __init__(self, control: ControlInfo, authenticator: Authenticator,
-                 objects: Callable[[], Objects | None], api: ApiHandler,
+                 objects: Callable[[], Objects | None], api: kubeapi.KubeAPI,
                  node_passwords: Callable[[], nodes.NodePasswords | None]) -> None:
         self.control = control
         self.auth = authenticator
@@ -233,14 +231,15 @@ class Supervisor:
         return handler(req, user)
 
     def _to_api(self, req: Request) -> Response:
-        """kube-apiserver authentication (no basic auth, no anonymous), then the KubeAPI."""
+        """kube-apiserver authentication (no basic auth), then the KubeAPI, which rejects requests without
+        a user (it runs with anonymous auth off)."""
         try:
             user = self.auth.authenticate(req, allow_basic=False)
         except AuthError:
             user = None
-        if user is None:
-            return status_response(401, "Unauthorized", "Unauthorized")
-        return self.api(req, user)
+        api_user = kubeapi.UserInfo(user.name, list(user.groups)) if user is not None else None
+        resp = self.api.handle(kubeapi.ApiRequest(req.method, req.path, req.query, req.headers, req.body, api_user))
+        return Response(resp.status, dict(resp.headers), resp.body)
 
     # --- /v1-k3s routes -------------------------------------------------------------------------------
 
@@ -275,7 +274,7 @@ class Supervisor:
         if sub == "/server-bootstrap":
             if self.control.bootstrap_data is None:
                 log.warning(f"Received HTTP bootstrap request from {req.remote_addr}, "
-                              "but embedded etcd is not enabled.")
+                            "but embedded etcd is not enabled.")
                 return _error(req, 400, "etcd disabled")
             return Response(200, {"Content-Type": "application/json"}, self.control.bootstrap_data())
         if sub in ("/token", "/encrypt/config", "/cert/cacerts") and req.method != "PUT":
