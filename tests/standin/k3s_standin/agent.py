@@ -292,8 +292,6 @@ class Agent:
             node = json.loads(current.body)
             nodes.refresh_status(node, spec, verdict.ready, verdict.message)
             reply = self._api("PUT", path + "/status", node)
-            if reply.status in (404, 405):
-                reply = self._api("PUT", path, node)
             if reply.status == 200:
                 return True
             if reply.status != 409:
