@@ -11,7 +11,6 @@ logrus line on stderr, exit 1; an unknown command prints ``No help topic for '<x
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -251,7 +250,7 @@ class App:
             return self.run_app(self.expanded(), inner=True)
         parsed.parent = root
         log.set_debug(bool(parsed.get("debug") or root.get("debug")))
-        return _call_run(load_module(name), parsed, argv=parsed.argv)
+        return int(load_module(name).run(parsed, argv=parsed.argv))
 
     def etcd_snapshot(self, rest: list[str], root: Flags, inner: bool) -> int:
         parsed = self.parse_or_fail("etcd-snapshot", rest)
@@ -304,11 +303,7 @@ class App:
         if sub.get("help"):
             self.write(command_help(self.program, path))
             return 0
-        module = load_module("token_cmd")
-        argv = [word, *parsed.args[1:]]
-        if "env" in inspect.signature(module.run).parameters:
-            return int(module.run(argv, env=dict(self.env)))
-        return int(module.run(argv))
+        return int(load_module("token_cmd").run([word, *parsed.args[1:]], env=dict(self.env)))
 
     def external(self, tool: str, args: list[str], via_k3s: bool) -> int:
         if tool == "kubectl":
@@ -357,13 +352,6 @@ def kubeconfig_for(args: list[str], env: Mapping[str, str]) -> str:
                          "--write-kubeconfig-group to modify kube config permissions")
             return str(real)
     return ""
-
-
-def _call_run(module: ModuleType, flags: Flags, argv: list[str]) -> int:
-    run = module.run
-    if "argv" in inspect.signature(run).parameters:
-        return int(run(flags, argv=argv))
-    return int(run(flags))
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
