@@ -19,39 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from . import log, nodes, paths
+from .daemon import flag
 
 LIST_ALIASES = ("ls", "list", "l")
-
-
-def _value(source: Any, name: str, default: Any = None) -> Any:
-    if isinstance(source, dict):
-        return source.get(name, default)
-    try:
-        value = source.get(name)
-    except (AttributeError, KeyError):
-        return default
-    return default if value is None else value
-
-
-def _parse_argv(argv: list[str]) -> tuple[str, dict[str, Any], list[str]]:
-    values: dict[str, Any] = {}
-    positional: list[str] = []
-    items = list(argv)
-    sub = items.pop(0) if items and not items[0].startswith("-") else ""
-    aliases = {"-d": "data-dir", "--etcd-snapshot-dir": "dir", "--etcd-snapshot-compress": "snapshot-compress",
-               "-o": "output"}
-    while items:
-        item = items.pop(0)
-        if not item.startswith("-"):
-            positional.append(item)
-            continue
-        name, eq, value = item.partition("=")
-        key = aliases.get(name, name.lstrip("-"))
-        if key in ("snapshot-compress",):
-            values[key] = value.lower() in ("1", "t", "true") if eq else True
-            continue
-        values[key] = value if eq else (items.pop(0) if items else "")
-    return sub, values, positional
 
 
 def snapshot_dir(data_dir: str, override: str | None) -> Path:
@@ -59,17 +29,21 @@ def snapshot_dir(data_dir: str, override: str | None) -> Path:
 
 
 def run(flags_or_argv: Any, subcommand: str | None = None, positional: list[str] | None = None) -> int:
+    """``k3s etcd-snapshot``: from the CLI with parsed flags, the subcommand ("save", "ls", "delete"...) and
+    the positional arguments; or with a command line (what follows ``etcd-snapshot``), which the CLI
+    parses (config file included) and then hands back here."""
     if isinstance(flags_or_argv, list):
-        sub, flags, positional = _parse_argv(flags_or_argv)
-    else:
-        sub, flags = subcommand or "save", flags_or_argv
-        positional = positional or []
-    data_dir = paths.resolve_data_dir(_value(flags, "data-dir"))
+        from . import cli
+
+        return cli.main(["etcd-snapshot", *flags_or_argv], {"K3S_STANDIN_ARGV0": "k3s", **os.environ})
+    sub, flags = subcommand or "save", flags_or_argv
+    positional = positional or []
+    data_dir = paths.resolve_data_dir(flag(flags, "data-dir"))
     server_dir = paths.host(data_dir) / "server"
     if not (server_dir / "db" / "etcd").is_dir():
         log.fatal_line(f"Error: etcd database not found in {paths.unhost(server_dir)}")
         return 1
-    target = snapshot_dir(data_dir, _value(flags, "dir"))
+    target = snapshot_dir(data_dir, flag(flags, "dir"))
     if sub in LIST_ALIASES:
         return _list(target)
     if sub == "delete":
@@ -78,12 +52,12 @@ def run(flags_or_argv: Any, subcommand: str | None = None, positional: list[str]
 
 
 def _save(server_dir: Path, target: Path, flags: Any) -> int:
-    node = (_value(flags, "node-name") or nodes.hostname()).lower()
-    name = f"{_value(flags, 'name') or 'on-demand'}-{node}-{int(time.time())}"
+    node = (flag(flags, "node-name") or nodes.hostname()).lower()
+    name = f"{flag(flags, 'name') or 'on-demand'}-{node}-{int(time.time())}"
     target.mkdir(parents=True, exist_ok=True)
     source = server_dir / "db" / "etcd" / "standin-store.json"
     out = target / name
-    if _value(flags, "snapshot-compress"):
+    if flag(flags, "snapshot-compress"):
         out = target / f"{name}.zip"
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(name, source.read_bytes() if source.exists() else b"{}")

@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import json
 import os
-import re
 import ssl
 import sys
 import tempfile
@@ -22,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from . import log, paths, tokens
+from . import flags, log, paths, tokens
+from .daemon import flag
 
 DEFAULT_GROUP = "system:bootstrappers:k3s:default-node-token"
 DEFAULT_USAGES = ["signing", "authentication"]
@@ -45,53 +45,19 @@ class TokenArgs:
     positional: list[str] = field(default_factory=list)
 
 
-_VALUE_FLAGS = {"--kubeconfig": "kubeconfig", "--description": "description", "--ttl": "ttl", "--output": "output",
-                "-o": "output", "--data-dir": None, "-d": None, "--groups": "groups", "--usages": "usages",
-                "--token": None, "-t": None, "--server": None, "-s": None, "--new-token": None}
-
-
 def parse_args(argv: list[str], env: dict[str, str]) -> TokenArgs:
-    """Small parser for the token subcommands (the CLI module validates flags before calling us)."""
-    args = TokenArgs(kubeconfig=env.get("KUBECONFIG", ""))
+    """The subcommand word, then its flags as the CLI parses them (urfave/cli: flags before positionals)."""
     items = list(argv)
-    if items and not items[0].startswith("-"):
-        args.sub = items.pop(0)
-    while items:
-        item = items.pop(0)
-        name, eq, value = item.partition("=")
-        if name in _VALUE_FLAGS:
-            if not eq:
-                if not items:
-                    raise CommandError(f"flag needs an argument: {name}")
-                value = items.pop(0)
-            attr = _VALUE_FLAGS[name]
-            if attr in ("groups", "usages"):
-                getattr(args, attr).append(value)
-            elif attr:
-                setattr(args, attr, value)
-        else:
-            args.positional.append(item)
-    return args
-
-
-# --- durations (Go time.ParseDuration subset) ---------------------------------------------------------------
-
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_duration(text: str) -> float:
-    if text in ("0", ""):
-        return 0.0
-    pos, total = 0, 0.0
-    for match in _DURATION_RE.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(text):
-        raise CommandError(f'invalid value "{text}" for flag -ttl: parse error')
-    return total
+    sub = items.pop(0) if items and not items[0].startswith("-") else ""
+    if f"token {sub}" not in flags.commands():
+        return TokenArgs(sub=sub)
+    try:
+        parsed = flags.parse(f"token {sub}", items, env)
+    except flags.UsageError as exc:
+        raise CommandError(exc.message) from exc
+    return TokenArgs(sub=sub, kubeconfig=flag(parsed, "kubeconfig", ""), description=flag(parsed, "description", ""),
+                     groups=flag(parsed, "groups", []), usages=flag(parsed, "usages", []),
+                     ttl=flag(parsed, "ttl", "0s"), output=flag(parsed, "output", "text"), positional=list(parsed.args))
 
 
 def short_duration(seconds: float) -> str:
@@ -186,7 +152,7 @@ def create(args: TokenArgs) -> int:
         raise CommandError(f'a token with id "{token_id}" already exists')
     usages = [u for item in (args.usages or DEFAULT_USAGES) for u in item.split(",") if u]
     groups = [g for item in (args.groups or [DEFAULT_GROUP]) for g in item.split(",") if g]
-    doc = token_secret(token_id, secret, args.description, parse_duration(args.ttl), usages, groups)
+    doc = token_secret(token_id, secret, args.description, flags.duration_ns(args.ttl) / 1e9, usages, groups)
     status, body = client.call("POST", SECRET_PATH, doc)
     if status not in (200, 201):
         raise CommandError(body.get("message", f"failed to create token: HTTP {status}"))
