@@ -24,14 +24,15 @@ import hashlib
 import json
 import os
 import stat
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import packaged
+import yaml
+
+from . import log, packaged
 from .patching import three_way_merge
 from .resources import ResourceType
 from .store import ApiError, Store
@@ -50,21 +51,14 @@ WRANGLER_DEFAULT_NAMESPACE = "default"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 def _emit(sink: Any, level: str, message: str) -> None:
-    """Log through `sink`: a module/object with info/warning/error functions (the stand-in's log modules),
-    a callable taking (level, message), or None for the package's logrus-format logger."""
-    if sink is None:
-        try:
-            from . import log as sink  # type: ignore[no-redef]
-        except ImportError:
-            sink = None
-    emit = getattr(sink, level, None) if sink is not None else None
+    """Log through `sink`: a module/object with info/warning/error functions (such as `log`), a callable
+    taking (level, message), or None for `log`."""
+    target: Any = log if sink is None else sink
+    emit = getattr(target, level, None)
     if callable(emit):
         emit(message)
-    elif callable(sink):
-        sink(level, message)
     else:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        sys.stderr.write(f'time="{stamp}" level={level} msg={json.dumps(message)}\n')
+        target(level, message)
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -103,17 +97,9 @@ def _yaml_error(err: Exception) -> str:
 
 def _to_objects(document: str) -> list[dict[str, Any]]:
     try:
-        import yaml
-    except ImportError:  # the payload carries PyYAML; without it only JSON manifests can be read
-        try:
-            data = json.loads(document)
-        except json.JSONDecodeError as err:
-            raise ManifestError(f"error converting YAML to JSON: yaml: {err} (PyYAML is not installed)") from None
-    else:
-        try:
-            data = yaml.safe_load(document)
-        except Exception as err:  # PyYAML's error types have no useful common base
-            raise ManifestError(f"error converting YAML to JSON: {_yaml_error(err)}") from None
+        data = yaml.safe_load(document)
+    except Exception as err:  # PyYAML's error types have no useful common base
+        raise ManifestError(f"error converting YAML to JSON: {_yaml_error(err)}") from None
     if not isinstance(data, dict):
         raise ManifestError(f"Object 'Kind' is missing in '{json.dumps(data, separators=(',', ':'))}'")
     if isinstance(data.get("items"), list) and str(data.get("kind", "")).endswith("List"):
