@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -101,6 +102,25 @@ def test_anonymous_api_requests_are_unauthorized(srv: rf.RunningServer, path: st
     assert result.status == 401
     assert result.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                              "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+
+
+def test_abandoned_watch_ends_on_the_server(srv: rf.RunningServer) -> None:
+    # The API's idle watch ticks let the HTTPS listener notice a client that hung up, so a dropped
+    # `kubectl get -w` does not hold a server thread until the next event or the watch timeout.
+    tasks = Path(f"/proc/{srv.proc.popen.pid}/task")
+    if not tasks.is_dir():
+        pytest.skip("needs /proc")
+    ctx = srv.admin()
+    watches = []
+    for _ in range(3):
+        conn = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)), server_hostname="127.0.0.1")
+        conn.sendall(b"GET /api/v1/configmaps?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert conn.recv(64).startswith(b"HTTP/1.1 200")
+        watches.append(conn)
+    during = len(list(tasks.iterdir()))
+    for conn in watches:
+        conn.close()
+    rf.wait_for(lambda: len(list(tasks.iterdir())) <= during - 3, timeout=10)
 
 
 def test_serving_cert_has_sans(srv: rf.RunningServer) -> None:

@@ -7,6 +7,7 @@ credentials); a presented certificate must chain to the cluster client CA.
 from __future__ import annotations
 
 import json
+import select
 import socket
 import socketserver
 import ssl
@@ -145,6 +146,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _stream(self, chunks: Iterable[bytes]) -> None:
+        """A chunked body. An empty item is a tick of an idle stream (kubeapi's watch yields one at least
+        every second): never written, since an empty chunk would end the body, but a moment to stop for a
+        server shutdown or a client that went away."""
         iterator: Iterator[bytes] = iter(chunks)
         try:
             for chunk in iterator:
@@ -153,6 +157,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 if chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     self.wfile.flush()
+                elif self._client_gone():
+                    self.close_connection = True
+                    return
             self.wfile.write(b"0\r\n\r\n")
         except (OSError, ssl.SSLError):
             self.close_connection = True
@@ -160,6 +167,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
             close = getattr(iterator, "close", None)
             if close is not None:
                 close()
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed the connection while a response streams. An HTTP/1.1 client sends
+        nothing while it reads a response, so a readable socket means EOF, a TLS close_notify or a reset."""
+        conn = self.connection
+        try:
+            readable = select.select([conn], [], [], 0)[0]
+        except (OSError, ValueError):
+            return True
+        if not readable:
+            return False
+        try:
+            conn.settimeout(0)
+            data = conn.recv(1)
+        except ssl.SSLWantReadError:  # only part of a TLS record so far
+            return False
+        except (OSError, ssl.SSLError):
+            return True
+        finally:
+            try:
+                conn.settimeout(IDLE_TIMEOUT)
+            except OSError:
+                pass
+        if data:  # a pipelined request: it lost a byte, so the connection must not be reused
+            self.close_connection = True
+            return False
+        return True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_CONNECT = _dispatch
 
