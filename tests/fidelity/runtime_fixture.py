@@ -1,9 +1,8 @@
 """Helpers for the runtime fidelity tests: simulated host roots, free ports, servers and agents.
 
-A server or agent runs either in-process (``server.run`` in a thread with its own stop event) or as a
-subprocess (``python3 -m k3s_standin``, when the CLI module exists, else a small bootstrap that calls
-``server.run`` with :class:`StubFlags`). Each one gets its own ``K3S_STANDIN_ROOT`` so that two
-"machines" can run side by side on this host.
+A server or agent runs either in-process (``server.run`` in a thread with its own stop event and
+:class:`StubFlags`) or as a subprocess (``python3 -m k3s_standin``). Each one gets its own
+``K3S_STANDIN_ROOT`` so that two "machines" can run side by side on this host.
 """
 from __future__ import annotations
 
@@ -62,20 +61,6 @@ def env_for(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def has_cli() -> bool:
-    return (STANDIN_SRC / "k3s_standin" / "__main__.py").exists() and (STANDIN_SRC / "k3s_standin" / "cli.py").exists()
-
-
-_BOOTSTRAP = """
-import json, sys
-sys.path.insert(0, {tests!r})
-from runtime_fixture import StubFlags
-from k3s_standin import {module}
-values = json.loads(sys.argv[1])
-sys.exit({module}.run(StubFlags({command!r}, values), argv=sys.argv[2:]))
-"""
-
-
 def to_argv(values: dict[str, Any]) -> list[str]:
     argv: list[str] = []
     for name, value in values.items():
@@ -90,11 +75,7 @@ def to_argv(values: dict[str, Any]) -> list[str]:
 
 
 def command_line(command: str, values: dict[str, Any]) -> list[str]:
-    if has_cli():
-        return [PYTHON, "-m", "k3s_standin", command] + to_argv(values)
-    module = "server" if command == "server" else "agent"
-    code = _BOOTSTRAP.format(tests=str(Path(__file__).parent), module=module, command=command)
-    return [PYTHON, "-c", code, json.dumps(values)] + to_argv(values)
+    return [PYTHON, "-m", "k3s_standin", command] + to_argv(values)
 
 
 @dataclass
@@ -326,7 +307,3 @@ def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.5) -> An
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
-
-
-def kubeapi_available() -> bool:
-    return (STANDIN_SRC / "k3s_standin" / "kubeapi.py").exists()
