@@ -36,7 +36,7 @@ PYTEST_ARGS ?=
 RUN_ID := mk$(shell date +%Y%m%d%H%M%S)-$(shell echo $$PPID)
 LOGS := $(REPO)/.lab/logs
 
-.PHONY: help venv images images-rebuild mirror lab lab-converge lab-down lab-status test test-unit \
+.PHONY: help system-deps venv images images-rebuild mirror lab lab-converge lab-down lab-status test test-unit \
         test-integration test-molecule lint clean clean-images
 
 help:
@@ -45,6 +45,18 @@ help:
 # --- set-up -------------------------------------------------------------------------------------
 
 # The stamp holds the hash of requirements-dev.txt: the venv is (re)synced only when that changes.
+# Debian packages from tests/lab/system-packages.txt, installed only when some are missing, so that
+# `make lab` and `make test` work on a fresh machine (as root; apt-get update runs once, only then).
+system-deps:
+	@missing="$$(grep -v '^#' $(REPO)/tests/lab/system-packages.txt | while read -r pkg; do
+	  [[ -z "$$pkg" ]] || dpkg-query -W -f='$${db:Status-Status}\n' "$$pkg" 2>/dev/null | grep -qx installed || echo "$$pkg"
+	done)"
+	if [[ -z "$$missing" ]]; then echo "system-deps: installed"; exit 0; fi
+	echo "system-deps: installing" $$missing
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
 venv:
 	@want="$$(sha256sum $(REPO)/requirements-dev.txt | cut -d' ' -f1)"
 	if [[ -x "$(PY)" && -f "$(VENV_STAMP)" && "$$(cat $(VENV_STAMP))" == "$$want" ]]; then
@@ -56,7 +68,7 @@ venv:
 	echo "$$want" >$(VENV_STAMP)
 	echo "venv: installed from requirements-dev.txt"
 
-images:
+images: system-deps
 	$(REPO)/tests/lab/images.sh
 
 images-rebuild:
