@@ -22,8 +22,7 @@ from typing import Any
 
 from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, tokens
 from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
-                     node_config, proc_net, read_token_file)
-from .server import kubeconfig_text
+                     kubeconfig_text, node_config, proc_net, read_token_file)
 
 VALIDATE_RETRY = 2.0
 CONFIG_RETRY = 5.0
@@ -251,11 +250,7 @@ class Agent:
 
     # --- kubelet part ----------------------------------------------------------------------------------
     def node_spec(self) -> nodes.NodeSpec:
-        cfg = self.cfg
-        return nodes.NodeSpec(name=cfg.node_name, internal_ips=cfg.node_ips, external_ips=cfg.external_ips,
-                              host_name=cfg.host_name, labels=cfg.labels, taints=cfg.taints,
-                              version=self.info.version, node_args=cfg.node_args,
-                              data_dir=paths.host(cfg.data_dir))
+        return self.cfg.node_spec()
 
     def _api(self, method: str, path: str, doc: dict | None = None) -> Reply:
         body = json.dumps(doc).encode() if doc is not None else None

@@ -1,8 +1,9 @@
-"""What ``k3s server`` and ``k3s agent`` share: the node part of their configuration, the files under
-``/etc/rancher/node``, fatal start-up errors and signal handling.
+"""What ``k3s server`` and ``k3s agent`` share: the node part of their configuration, kubeconfig files,
+the files under ``/etc/rancher/node``, fatal start-up errors and signal handling.
 """
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import threading
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import airgap, nodes, paths, pki, tokens
+from . import airgap, buildinfo, nodes, paths, pki, tokens
 
 
 class FatalError(Exception):
@@ -52,6 +53,13 @@ class NodeConfig:
     def agent_dir(self) -> Path:
         return paths.host(self.data_dir) / "agent"
 
+    def node_spec(self, control_plane: bool = False, etcd: bool = False) -> nodes.NodeSpec:
+        """The Node this kubelet registers."""
+        return nodes.NodeSpec(name=self.node_name, internal_ips=self.node_ips, external_ips=self.external_ips,
+                              host_name=self.host_name, labels=self.labels, taints=self.taints,
+                              control_plane=control_plane, etcd=etcd, version=buildinfo.get().version,
+                              node_args=self.node_args, data_dir=paths.host(self.data_dir))
+
 
 def node_config(flags: Any, command: str, argv: list[str] | None, system_default_registry: str = "") -> dict[str, Any]:
     """The :class:`NodeConfig` fields from the flags of ``command`` ("server" or "agent")."""
@@ -73,6 +81,31 @@ def node_config(flags: Any, command: str, argv: list[str] | None, system_default
         "with_node_id": bool(flag(flags, "with-node-id", False)),
         "node_args": [command] + list(argv or []),
     }
+
+
+def kubeconfig_text(server_url: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes) -> str:
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    return (
+        "apiVersion: v1\n"
+        "clusters:\n"
+        "- cluster:\n"
+        f"    certificate-authority-data: {b64(ca_pem)}\n"
+        f"    server: {server_url}\n"
+        "  name: default\n"
+        "contexts:\n"
+        "- context:\n"
+        "    cluster: default\n"
+        "    user: default\n"
+        "  name: default\n"
+        "current-context: default\n"
+        "kind: Config\n"
+        "preferences: {}\n"
+        "users:\n"
+        "- name: default\n"
+        "  user:\n"
+        f"    client-certificate-data: {b64(cert_pem)}\n"
+        f"    client-key-data: {b64(key_pem)}\n"
+    )
 
 
 def ensure_node_password() -> str:

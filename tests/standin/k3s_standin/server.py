@@ -23,7 +23,7 @@ from typing import Any
 from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, supervisor, tokens
 from .addons import AddonController
 from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
-                     node_config, proc_net, read_token_file)
+                     kubeconfig_text, node_config, proc_net, read_token_file)
 from .httpsd import HTTPSServer, server_context
 from .kubeapi import KubeAPI
 from .objstore import Objects
@@ -226,31 +226,6 @@ def write_tokens(cfg: ServerConfig, password: str, agent_password: str, ca_pem: 
     cred.mkdir(parents=True, exist_ok=True)
     os.chmod(cred, 0o700)
     write_file(cred / "passwd", f"{password},server,server,k3s:server\n{agent_password},node,node,k3s:agent\n", 0o600)
-
-
-def kubeconfig_text(server_url: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes) -> str:
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
-    return (
-        "apiVersion: v1\n"
-        "clusters:\n"
-        "- cluster:\n"
-        f"    certificate-authority-data: {b64(ca_pem)}\n"
-        f"    server: {server_url}\n"
-        "  name: default\n"
-        "contexts:\n"
-        "- context:\n"
-        "    cluster: default\n"
-        "    user: default\n"
-        "  name: default\n"
-        "current-context: default\n"
-        "kind: Config\n"
-        "preferences: {}\n"
-        "users:\n"
-        "- name: default\n"
-        "  user:\n"
-        f"    client-certificate-data: {b64(cert_pem)}\n"
-        f"    client-key-data: {b64(key_pem)}\n"
-    )
 
 
 def local_url(cfg: ServerConfig) -> str:
@@ -473,11 +448,7 @@ class Server:
             self.stop.wait(1.0)
 
     def node_spec(self) -> nodes.NodeSpec:
-        cfg = self.cfg
-        return nodes.NodeSpec(name=cfg.node_name, internal_ips=cfg.node_ips, external_ips=cfg.external_ips,
-                              host_name=cfg.host_name, labels=cfg.labels, taints=cfg.taints, control_plane=True,
-                              etcd=self.etcd, version=self.info.version, node_args=cfg.node_args,
-                              data_dir=paths.host(cfg.data_dir))
+        return self.cfg.node_spec(control_plane=True, etcd=self.etcd)
 
     def heartbeat(self) -> None:
         """The embedded kubelet: register the Node once, then post status."""
