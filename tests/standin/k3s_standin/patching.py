@@ -18,7 +18,7 @@ import copy
 import json
 from typing import Any
 
-from .typeinfo import T, UNTYPED
+from .typeinfo import T
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
