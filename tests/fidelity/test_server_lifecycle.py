@@ -1,6 +1,7 @@
 """``k3s server`` restarts, shutdown, fatal configuration, kubeconfig options, agent tokens, etcd mode."""
 from __future__ import annotations
 
+import base64
 import socket
 import stat
 from pathlib import Path
@@ -60,6 +61,43 @@ def test_bad_token_format_is_fatal(tmp_path: Path) -> None:
     assert server.proc.popen.wait(30) == 1
     assert "failed to normalize server token; must be in format K10<CA-HASH>::<USERNAME>:<PASSWORD> or <PASSWORD>" \
         in server.proc.log
+
+
+def test_bad_cluster_dns_is_fatal(tmp_path: Path) -> None:
+    server = rf.start_server(tmp_path / "root", {"cluster-dns": ["10.43.0.10,not-an-ip"]}, notify=False, wait=False)
+    assert server.proc.popen.wait(30) == 1
+    assert 'level=fatal msg="invalid cluster-dns address not-an-ip"' in server.proc.log
+
+
+def test_cluster_flags_reach_packaged_manifests_and_agent_config(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    server = rf.start_server(root, {"cluster-dns": ["10.43.0.53"], "cluster-domain": "edge.internal",
+                                    "system-default-registry": "registry.example:5000",
+                                    "default-local-storage-path": "/srv/k3s-storage", "disable": ["traefik"]},
+                             notify=False)
+    try:
+        manifests = server.data_dir / "server/manifests"
+        coredns = (manifests / "coredns.yaml").read_text()
+        assert "clusterIP: 10.43.0.53" in coredns and "kubernetes edge.internal in-addr.arpa" in coredns
+        assert 'image: "registry.example:5000/rancher/mirrored-coredns-coredns:' in coredns
+        assert '"paths":["/srv/k3s-storage"]' in (manifests / "local-storage.yaml").read_text()
+        assert not (manifests / "traefik.yaml").exists()
+        password = server.token().rsplit(":", 1)[1]
+        auth = {"Authorization": "Basic " + base64.b64encode(f"node:{password}".encode()).decode()}
+        config = rf.request(server.url + "/v1-k3s/config", rf.ca_context(root), headers=auth).json()
+        assert (config["ClusterDNS"], config["ClusterDomain"], config["SystemDefaultRegistry"]) == (
+            "10.43.0.53", "edge.internal", "registry.example:5000")
+    finally:
+        server.proc.terminate()
+
+
+def test_default_local_storage_path_is_the_hosts_view(tmp_path: Path) -> None:
+    server = rf.start_server(tmp_path / "root", {}, notify=False)
+    try:
+        local_storage = (server.data_dir / "server/manifests/local-storage.yaml").read_text()
+        assert '"paths":["/var/lib/rancher/k3s/storage"]' in local_storage
+    finally:
+        server.proc.terminate()
 
 
 def test_kubeconfig_mode_path_and_agent_token(tmp_path: Path) -> None:
