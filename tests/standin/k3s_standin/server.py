@@ -34,6 +34,18 @@ CLUSTER_DNS = "10.43.0.10"
 HEARTBEAT_SECONDS = 10.0
 LIFECYCLE_SECONDS = 5.0
 ADDON_SECONDS = 15.0
+# Test-only knob, not a K3s setting: K3S_STANDIN_ADDON_SCAN_SECONDS shortens the 15 s manifests scan so that
+# end-to-end tests of the running server need not wait 15 s per step. Unset (as on every lab host): 15 s.
+ADDON_SCAN_ENV = "K3S_STANDIN_ADDON_SCAN_SECONDS"
+
+
+def addon_scan_seconds() -> float:
+    text = os.environ.get(ADDON_SCAN_ENV, "")
+    try:
+        value = float(text)
+    except ValueError:
+        return ADDON_SECONDS
+    return value if value > 0 else ADDON_SECONDS
 
 
 # --- configuration ------------------------------------------------------------------------------------------
@@ -442,7 +454,7 @@ class Server:
                     next_life = now + LIFECYCLE_SECONDS
                 if now >= next_addon and self.addons is not None:
                     self.addons.scan_once()
-                    next_addon = now + ADDON_SECONDS
+                    next_addon = now + addon_scan_seconds()
             except Exception as exc:  # keep controllers alive like K3s' retrying loops do
                 log.error(f"Failed to run controllers: {exc}")
             self.stop.wait(1.0)
