@@ -20,11 +20,20 @@ from typing import Any, Iterator
 
 from . import buildinfo, openapi, patching, protobuf, tables
 from .resources import ResourceType
-from .store import ApiError, Store, bad_request, unknown_resource
+from .store import ApiError, Store, _details, bad_request, unknown_resource
 
 READ_VERBS = {"GET": "get", "HEAD": "get"}
 ACCEPTED_BODY_TYPES = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+BOOTSTRAP_USER_PREFIX = "system:bootstrap:"
+# What Kubernetes' default RBAC grants a bootstrap-token user (groups system:bootstrappers[:...] and
+# system:authenticated): system:discovery and system:public-info-viewer (non-resource GETs) and
+# system:basic-user (create the self reviews). K3s binds nothing more to system:bootstrappers on the API
+# (agents join through the supervisor's /v1-k3s routes, not through the apiserver).
+BOOTSTRAP_NONRESOURCE = ("/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi/v2", "/openapi/v3")
+BOOTSTRAP_SELF_REVIEWS = {("authentication.k8s.io", "selfsubjectreviews"),
+                          ("authorization.k8s.io", "selfsubjectaccessreviews"),
+                          ("authorization.k8s.io", "selfsubjectrulesreviews")}
 
 
 @dataclass
@@ -205,6 +214,9 @@ class KubeAPI:
         only reach the public-info paths (system:public-info-viewer). Every authenticated user is allowed
         everything (K3s's admin, server and node identities)."""
         user = req.user
+        if user is not None and user.name.startswith(BOOTSTRAP_USER_PREFIX):
+            _authorize_bootstrapper(req, path, user)
+            return
         if user is not None and user.name != "system:anonymous":
             return
         if not self.anonymous_auth:
@@ -758,3 +770,55 @@ def _go_type(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "number"
     return "null"
+
+
+def _resource_attributes(req: ApiRequest, path: str) -> dict[str, str] | None:
+    """kube-apiserver's RequestInfo for a resource request, or None for a non-resource path."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, rest = parts[1], parts[3:]
+    else:
+        return None
+    watch = False
+    if rest[:1] == ["watch"]:
+        watch, rest = True, rest[1:]
+    namespace = ""
+    if len(rest) >= 2 and rest[0] == "namespaces":  # RequestInfoFactory: namespaces/<n> names the namespace
+        namespace = rest[1]
+        if len(rest) > 2 and rest[2] not in ("status", "finalize"):
+            rest = rest[2:]
+    resource, name = rest[0], rest[1] if len(rest) > 1 else ""
+    if req.query.get("watch", [""])[0] in ("true", "1"):
+        watch = True
+    method = req.method.upper()
+    if method == "GET":
+        verb = "watch" if watch else ("get" if name else "list")
+    elif method == "DELETE":
+        verb = "delete" if name else "deletecollection"
+    else:
+        verb = {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+    return {"group": group, "resource": resource, "name": name, "namespace": namespace, "verb": verb}
+
+
+def _authorize_bootstrapper(req: ApiRequest, path: str, user: "UserInfo") -> None:
+    """RBAC as it answers a bootstrap-token user: 403 with the RBAC authorizer's message for anything but
+    discovery, the public-info paths and the self reviews."""
+    attrs = _resource_attributes(req, path)
+    if attrs is None:
+        if req.method.upper() in ("GET", "HEAD") and (
+                path in BOOTSTRAP_NONRESOURCE or path.startswith(("/api/", "/apis/", "/healthz/", "/livez/",
+                                                                  "/readyz/", "/openapi/"))):
+            return
+        raise ApiError(403, "Forbidden", f'forbidden: User "{user.name}" cannot {req.method.lower()} path '
+                       f'"{path}"', {})
+    if attrs["verb"] == "create" and (attrs["group"], attrs["resource"]) in BOOTSTRAP_SELF_REVIEWS:
+        return
+    resource, group, name = attrs["resource"], attrs["group"], attrs["name"]
+    qualified = f"{resource}.{group}" if group else resource
+    subject = f'{qualified} "{name}"' if name else qualified
+    scope = f'in the namespace "{attrs["namespace"]}"' if attrs["namespace"] else "at the cluster scope"
+    message = (f'{subject} is forbidden: User "{user.name}" cannot {attrs["verb"]} resource "{resource}" '
+               f'in API group "{group}" {scope}')
+    raise ApiError(403, "Forbidden", message, _details(name=name, group=group, kind=resource))
