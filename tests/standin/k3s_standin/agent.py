@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, tokens
+from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, shim, tokens
 from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
                      kubeconfig_text, node_config, proc_net, read_token_file)
 
@@ -329,6 +329,7 @@ def run(flags: Any, stop: threading.Event | None = None, argv: list[str] | None 
             cfg.node_name = f"{cfg.node_name}-{ensure_node_id()}"
         (paths.host(cfg.data_dir) / "agent" / "images").mkdir(parents=True, exist_ok=True)
         if agent.validate() and agent.retrieve_config():
+            shim.ensure_shim()  # the embedded containerd's state and a long-lived shim (shim.py)
             agent.run_kubelet()
         return 0
     except FatalError as exc:

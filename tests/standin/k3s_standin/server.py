@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, supervisor, tokens
+from . import airgap, buildinfo, log, nodes, paths, pki, sdnotify, shim, supervisor, tokens
 from .addons import AddonController
 from .daemon import (FatalError, NodeConfig, ensure_node_id, ensure_node_password, flag, install_signal_handlers,
                      kubeconfig_text, node_config, proc_net, read_token_file)
@@ -425,6 +425,8 @@ class Server:
     def start_core(self) -> None:
         assert self.control is not None
         self.control.core_ready.set()
+        if not self.cfg.disable_agent:
+            shim.ensure_shim()  # the embedded containerd's state and a long-lived shim (shim.py)
         self._start_addons()
         threading.Thread(target=self._core_loop, name="core", daemon=True).start()
 
