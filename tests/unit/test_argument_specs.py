@@ -106,12 +106,30 @@ def test_secrets_are_no_log(role):
             assert option.get("no_log") is True, f"{role.name}: {name} looks secret but is not no_log"
 
 
-def test_known_variables_list_every_role_variable():
-    known = load(REPO / "roles" / "k3s" / "vars" / "main.yml")["_k3s_known_variables"]
-    everything = sorted(name for role in ROLES for name in options(role))
-    assert known == everything, (
-        "roles/k3s/vars/main.yml _k3s_known_variables must list every option of every role, sorted; "
-        f"missing {sorted(set(everything) - set(known))}, extra {sorted(set(known) - set(everything))}")
+def known_variables_as_the_role_computes_them() -> list[str]:
+    """Render roles/k3s/vars/main.yml's _k3s_known_variables with what tasks/validate.yml's find returns."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    expression = load(REPO / "roles" / "k3s" / "vars" / "main.yml")["_k3s_known_variables"]
+    found = {"files": [{"path": str(p)} for p in (REPO / "roles").glob("*/meta/argument_specs.yml")]}
+    templar = Templar(loader=DataLoader(), variables={"_k3s_role_specs": found})
+    return templar.template(trust_as_template(expression))
+
+
+def test_validation_knows_every_role_variable():
+    """The typo check knows exactly the options of all roles, new roles included."""
+    everything = sorted({name for role in ROLES for name in options(role)})
+    assert known_variables_as_the_role_computes_them() == everything
+
+
+def test_the_find_of_validate_reaches_every_argument_spec():
+    """tasks/validate.yml finds argument_specs.yml at most 3 levels below roles/ (roles/<r>/meta/...)."""
+    tasks = load(REPO / "roles" / "k3s" / "tasks" / "validate.yml")
+    find = next(t["ansible.builtin.find"] for t in tasks if "ansible.builtin.find" in t)
+    assert find["patterns"] == "argument_specs.yml" and find["recurse"] is True
+    for spec in (REPO / "roles").glob("**/argument_specs.yml"):
+        assert len(spec.relative_to(REPO / "roles").parts) <= find["depth"], spec
 
 
 def test_example_inventory_sets_only_variables_the_roles_read():
