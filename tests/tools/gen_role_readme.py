@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write the variable table of each role's README.md from its meta/argument_specs.yml.
 
 The table sits between two marker lines in roles/<role>/README.md; everything else in the README is
@@ -40,7 +39,7 @@ def markup_to_markdown(text: str) -> str:
         if kind == "U":
             return body
         if kind == "L":
-            label, _, url = body.partition(",")
+            label, _comma, url = body.partition(",")
             return f"[{label.strip()}]({url.strip()})"
         if kind in ("O", "RV", "V"):
             body = body.split("=", 1)[0] if kind == "O" else body
@@ -120,7 +119,7 @@ def role_readmes() -> Iterator[tuple[Path, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="only report READMEs that are out of date")
     args = parser.parse_args(argv)
     stale = []

@@ -17,7 +17,7 @@ READMES = list(gen_role_readme.role_readmes())
 
 
 def test_every_role_with_specs_has_a_readme():
-    assert {readme.parent.name for readme, _ in READMES} >= {"k3s", "k3s_artifacts", "k3s_service"}
+    assert {readme.parent.name for readme, _wanted in READMES} >= {"k3s", "k3s_artifacts", "k3s_service"}
 
 
 @pytest.mark.parametrize("readme,wanted", READMES, ids=lambda v: v.parent.name if isinstance(v, Path) else "")
