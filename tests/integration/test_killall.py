@@ -69,7 +69,7 @@ def host(lab):
               "systemctl reset-failed k3s 2>/dev/null; "
               "pkill -9 -f '" + SHIM_PATTERN + "'; "
               "rm -f /etc/systemd/system/k3s.service /etc/systemd/system/k3s.service.env "
-              "/etc/rancher/k3s/config.yaml; systemctl daemon-reload; "
+              "/etc/rancher/k3s/config.yaml /etc/rancher/k3s/k3s.yaml; systemctl daemon-reload; "
               "rm -rf /run/k3s /var/lib/rancher/k3s/server /var/lib/rancher/k3s/agent", check=False)
 
 
@@ -160,3 +160,11 @@ def test_v1_33_asset_prints_its_version(host):
         assert result.stdout != host.exec(["k3s", "--version"]).stdout  # not the v1.34 asset
     finally:
         host.exec(["rm", "-rf", "/opt/k3s-v1.33"])
+
+
+def test_unquoted_0644_kubeconfig_mode_through_systemd(host):
+    host.write_file("/etc/rancher/k3s/config.yaml", "write-kubeconfig-mode: 0644\n", mode="0600")
+    service = install_service(host, "server")
+    start(host, service)
+    # YAML 1.1 reads 0644 as the integer 420, which K3s then parses as the octal mode 0420
+    assert host.exec(["stat", "-c", "%a", "/etc/rancher/k3s/k3s.yaml"]).stdout.strip() == "420"
